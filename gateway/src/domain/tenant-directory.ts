@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import type { Database } from "@callmesh/platform/database.js";
+import { and, eq, isNull } from "drizzle-orm";
+import { agents, apiKeys, clickToCalls, tenants } from "../db/schema.js";
+import { hashSecret, secretPrefix } from "./credentials.js";
+import { GatewayError } from "./errors.js";
+
+/** Who is calling the CRM API. */
+export interface ApiPrincipal {
+  keyId: string;
+  tenantId: string;
+  scopes: readonly string[];
+}
+
+/** Which agent is on the stream. */
+export interface AgentPrincipal {
+  agentId: string;
+  tenantId: string;
+}
+
+/** Tenants, their API keys and agent tokens, and click-to-call idempotency records. */
+export function createTenantDirectory(db: Database) {
+  return {
+    async authenticateApiKey(key: string): Promise<ApiPrincipal | undefined> {
+      const rows = await db
+        .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, scopes: apiKeys.scopes })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.keyHash, hashSecret(key)), isNull(apiKeys.revokedAt)));
+      return rows[0];
+    },
+
+    async authenticateAgent(token: string): Promise<AgentPrincipal | undefined> {
+      const rows = await db
+        .select({ agentId: agents.id, tenantId: agents.tenantId })
+        .from(agents)
+        .where(eq(agents.tokenHash, hashSecret(token)));
+      return rows[0];
+    },
+
+    /**
+     * The tenant a request acts for: the key's own, or the one the request names, which must
+     * exist (NotFound otherwise) and be the key's (PermissionDenied otherwise).
+     */
+    async resolveTenant(principal: ApiPrincipal, requested: string): Promise<string> {
+      if (!requested || requested === principal.tenantId) return principal.tenantId;
+      const rows = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, requested));
+      if (rows.length === 0)
+        throw new GatewayError("not_found", "tenant_not_found", `tenant '${requested}' does not exist`);
+      throw new GatewayError(
+        "permission_denied",
+        "tenant_not_permitted",
+        `this API key may not act for tenant '${requested}'`,
+      );
+    },
+
+    async createTenant(id: string, name: string): Promise<void> {
+      await db.insert(tenants).values({ id, name }).onConflictDoNothing();
+    },
+
+    /** Stores an API key (given in full, kept hashed); a key already stored is left as it is. */
+    async addApiKey(tenantId: string, key: string, scopes: string[]): Promise<void> {
+      await db
+        .insert(apiKeys)
+        .values({ id: randomUUID(), tenantId, keyHash: hashSecret(key), prefix: secretPrefix(key), scopes })
+        .onConflictDoNothing();
+    },
+
+    /** Stores an agent's token (kept hashed) for tenant; the agent id is its own. */
+    async addAgent(tenantId: string, agentId: string, token: string): Promise<void> {
+      await db
+        .insert(agents)
+        .values({ id: agentId, tenantId, tokenHash: hashSecret(token) })
+        .onConflictDoUpdate({ target: agents.id, set: { tenantId, tokenHash: hashSecret(token) } });
+    },
+
+    /** Records a click's idempotency key; returns the call id of an earlier click with the same key, if any. */
+    async claimClick(tenantId: string, idempotencyKey: string, callId: string): Promise<string | undefined> {
+      const inserted = await db
+        .insert(clickToCalls)
+        .values({ tenantId, idempotencyKey, callId })
+        .onConflictDoNothing()
+        .returning({ callId: clickToCalls.callId });
+      if (inserted.length > 0) return undefined;
+      const rows = await db
+        .select({ callId: clickToCalls.callId })
+        .from(clickToCalls)
+        .where(and(eq(clickToCalls.tenantId, tenantId), eq(clickToCalls.idempotencyKey, idempotencyKey)));
+      return rows[0]?.callId;
+    },
+
+    /** Forgets a click that never reached the PBX, so that a retry with its key may try again. */
+    async releaseClick(tenantId: string, idempotencyKey: string): Promise<void> {
+      await db
+        .delete(clickToCalls)
+        .where(and(eq(clickToCalls.tenantId, tenantId), eq(clickToCalls.idempotencyKey, idempotencyKey)));
+    },
+  };
+}
+
+export type TenantDirectory = ReturnType<typeof createTenantDirectory>;

@@ -1,0 +1,92 @@
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type DatabaseHandle, openDatabase } from "@callmesh/platform/database.js";
+import type { EventLog } from "@callmesh/platform/event-log/event-log.js";
+import { openEventLog } from "@callmesh/platform/event-log/open-event-log.js";
+import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
+import { serve } from "@callmesh/platform/http/serve.js";
+import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
+import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
+import { type GatewayConfig, parseGatewayConfig } from "./config.js";
+import { createAgentHub } from "./domain/agent-hub.js";
+import { createClickToCall } from "./domain/click-to-call.js";
+import { createTenantDirectory, type TenantDirectory } from "./domain/tenant-directory.js";
+import { createRoutes } from "./routes.js";
+import { createAgentService } from "./rpc/agent-service.js";
+import { createCallService } from "./rpc/call-service.js";
+import { createCdrServiceProxy } from "./rpc/cdr-service-proxy.js";
+
+const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly directory: TenantDirectory;
+  stop(): Promise<void>;
+}
+
+/** Composition root of the gateway: wires the adapters it is given into the API and listens. */
+export async function startGateway(
+  config: GatewayConfig,
+  deps: { database: DatabaseHandle; eventLog: EventLog; logger?: Logger },
+): Promise<RunningGateway> {
+  const logger = deps.logger ?? createLogger("gateway");
+  await deps.database.migrate({ migrationsFolder, migrationsTable: "__gateway_migrations" });
+  const metrics = createMetricsRegistry("gateway");
+  const directory = createTenantDirectory(deps.database.db);
+  const hub = createAgentHub({ commandTimeoutMs: config.CALLMESH_COMMAND_TIMEOUT_MS });
+  const shutdown = new AbortController();
+
+  const routes = createRoutes({
+    logger,
+    directory,
+    agentService: createAgentService({ directory, hub, eventLog: deps.eventLog, logger, metrics }),
+    callService: createCallService({ directory, clickToCall: createClickToCall({ hub, directory }) }),
+    cdrService: createCdrServiceProxy({
+      directory,
+      transport: createGrpcTransport({ baseUrl: config.CDR_SERVICE_URL }),
+    }),
+  });
+  const api = connectNodeAdapter({ routes, shutdownSignal: shutdown.signal });
+  const server = await serve({
+    host: config.CALLMESH_HOST,
+    port: config.CALLMESH_PORT,
+    handler: withOpsRoutes(api, {
+      registry: metrics,
+      ready: () => deps.database.ping().then(() => true),
+    }),
+  });
+  logger.info({ port: server.port }, "gateway listening");
+
+  return {
+    port: server.port,
+    directory,
+    async stop() {
+      shutdown.abort();
+      await server.close();
+      logger.info("gateway stopped");
+    },
+  };
+}
+
+async function main() {
+  const config = parseGatewayConfig();
+  if (!config.DATABASE_URL) {
+    throw new Error(
+      "the gateway alone needs DATABASE_URL (PostgreSQL): on embedded PGlite it shares one process with cdr-service, so run `npm start`",
+    );
+  }
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.CALLMESH_DATA_DIR });
+  const gateway = await startGateway(config, { database, eventLog: await openEventLog(database) });
+  stopOnSignals(createLogger("gateway"), async () => {
+    await gateway.stop();
+    await database.close();
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

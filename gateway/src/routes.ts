@@ -1,0 +1,31 @@
+import { AgentService } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { CallService } from "@callmesh/gen/callmesh/crm/v1/call_service_pb.js";
+import { CdrService } from "@callmesh/gen/callmesh/crm/v1/cdr_service_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import type { TenantDirectory } from "./domain/tenant-directory.js";
+import { createApiKeyAuthInterceptor } from "./rpc/api-key-auth.js";
+import { createErrorInterceptor } from "./rpc/connect-errors.js";
+
+/** Every service the gateway serves. CRM-facing ones authenticate, then validate, then run. */
+export function createRoutes(deps: {
+  logger: Logger;
+  directory: TenantDirectory;
+  agentService: Partial<ServiceImpl<typeof AgentService>>;
+  callService: Partial<ServiceImpl<typeof CallService>>;
+  cdrService: Partial<ServiceImpl<typeof CdrService>>;
+}) {
+  const crm = {
+    interceptors: [
+      createErrorInterceptor(deps.logger),
+      createApiKeyAuthInterceptor(deps.directory),
+      createValidateInterceptor(),
+    ],
+  };
+  return (router: ConnectRouter) => {
+    router.service(AgentService, deps.agentService);
+    router.service(CallService, deps.callService, crm);
+    router.service(CdrService, deps.cdrService, crm);
+  };
+}

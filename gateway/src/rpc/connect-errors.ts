@@ -1,0 +1,39 @@
+import { create } from "@bufbuild/protobuf";
+import { ErrorInfoSchema } from "@callmesh/gen/callmesh/crm/v1/error_info_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { GatewayError, type GatewayErrorKind } from "../domain/errors.js";
+
+const codes: Record<GatewayErrorKind, Code> = {
+  unauthenticated: Code.Unauthenticated,
+  permission_denied: Code.PermissionDenied,
+  not_found: Code.NotFound,
+  invalid_argument: Code.InvalidArgument,
+  failed_precondition: Code.FailedPrecondition,
+  unavailable: Code.Unavailable,
+  deadline_exceeded: Code.DeadlineExceeded,
+};
+
+/** The one place where domain errors become Connect errors, with an ErrorInfo detail carrying the reason. */
+export function toConnectError(error: unknown, logger: Logger): ConnectError {
+  if (error instanceof GatewayError) {
+    return new ConnectError(error.message, codes[error.kind], undefined, [
+      { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: error.reason }) },
+    ]);
+  }
+  if (error instanceof ConnectError) return error;
+  // A bug or an unexpected failure: log the cause, never send it.
+  logger.error({ err: error }, "unexpected error in a request");
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}
+
+/** Maps whatever a unary handler throws through toConnectError. */
+export function createErrorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      throw toConnectError(error, logger);
+    }
+  };
+}
