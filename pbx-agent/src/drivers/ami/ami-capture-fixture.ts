@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+
+/**
+ * The raw socket bytes of a capture in fixtures/: the file minus its leading `#` header
+ * lines (`# source:` and friends), which describe the capture and were never on the wire.
+ */
+export function readCapture(name: string): Buffer {
+  const file = readFileSync(new URL(name, FIXTURES));
+  let start = 0;
+  while (file[start] === 0x23) {
+    const newline = file.indexOf(0x0a, start);
+    if (newline < 0) return file.subarray(file.length);
+    start = newline + 1;
+  }
+  return file.subarray(start);
+}
+
+export function readFixtureJson(name: string): unknown {
+  return JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8"));
+}
+
+/** Cuts `bytes` into chunks of pseudo-random sizes in [1, maxSize], reproducibly from `seed`. */
+export function randomChunks(bytes: Uint8Array, seed: number, maxSize: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let state = seed >>> 0 || 1;
+  for (let offset = 0; offset < bytes.length; ) {
+    // xorshift32: deterministic, good enough to vary cut points.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const size = 1 + ((state >>> 0) % maxSize);
+    chunks.push(bytes.subarray(offset, offset + size));
+    offset += size;
+  }
+  return chunks;
+}
