@@ -22,7 +22,8 @@ const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url)
 export interface RunningGateway {
   readonly port: number;
   readonly directory: TenantDirectory;
-  stop(): Promise<void>;
+  /** Stops listening; open streams get `graceMs` to end. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Composition root of the gateway: wires the adapters it is given into the API and listens. */
@@ -61,9 +62,9 @@ export async function startGateway(
   return {
     port: server.port,
     directory,
-    async stop() {
+    async stop(graceMs) {
       shutdown.abort();
-      await server.close();
+      await server.close(graceMs);
       logger.info("gateway stopped");
     },
   };

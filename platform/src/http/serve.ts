@@ -39,19 +39,20 @@ export async function serve(options: { host: string; port: number; handler: Dual
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // Peek in paused mode (never 'data', which would make the socket flow): read what has
+    // arrived, put it back, and hand the socket over with its bytes still buffered.
     let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
+    const peek = () => {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk) head = Buffer.concat([head, chunk]);
       const compared = Math.min(head.length, preface.length);
       const isH2 = head.subarray(0, compared).equals(preface.subarray(0, compared));
-      if (isH2 && head.length < preface.length) return; // could still be either: wait for more
-      socket.off("data", onData);
-      socket.pause();
+      if (head.length === 0 || (isH2 && head.length < preface.length)) return; // could be either: wait
+      socket.off("readable", peek);
       socket.unshift(head);
       (isH2 ? h2 : h1).emit("connection", socket);
-      socket.resume();
     };
-    socket.on("data", onData);
+    socket.on("readable", peek);
   });
 
   await new Promise<void>((resolve, reject) => {
