@@ -1,0 +1,409 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type CallEvent, CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { CallDirection, CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
+import type { CallOutput } from "../../ports/pbx-driver.js";
+import { type AmiCallTrackerOptions, createAmiCallTracker } from "./ami-call-tracker.js";
+import { randomChunks, readCapture, readFixtureJson } from "./ami-capture-fixture.js";
+import { AmiMessage } from "./ami-message.js";
+import { createAmiParser } from "./ami-parser.js";
+
+interface ExpectedCall {
+  from_number: string;
+  to_number: string;
+  direction: string;
+  answered_by: string | null;
+  status: string;
+  talk_seconds: number;
+  rung_extensions: string[];
+  missed_extensions: string[];
+  hangup_cause_code: number;
+  variables: Record<string, string>;
+}
+
+const expected = readFixtureJson("expected-ast-real-A.json") as {
+  captures: { file: string; calls: ExpectedCall[] }[];
+};
+
+function expectedCallsOf(file: string): ExpectedCall[] {
+  const capture = expected.captures.find((entry) => entry.file === file);
+  assert.ok(capture, `${file} in expected-ast-real-A.json`);
+  return capture.calls;
+}
+
+function messagesOf(file: string): AmiMessage[] {
+  const messages: AmiMessage[] = [];
+  const parser = createAmiParser({ onMessage: (message) => messages.push(message) });
+  parser.push(readCapture(file));
+  return messages;
+}
+
+interface Replay {
+  outputs: CallOutput[];
+  events: CallEvent[];
+  cdrs: Cdr[];
+  tracker: ReturnType<typeof createAmiCallTracker>;
+}
+
+function replay(
+  input: Iterable<AmiMessage>,
+  options: Partial<AmiCallTrackerOptions> = {},
+  before?: (tracker: Replay["tracker"]) => void,
+): Replay {
+  const outputs: CallOutput[] = [];
+  const tracker = createAmiCallTracker({ agentId: "agent-7", onOutput: (output) => outputs.push(output), ...options });
+  before?.(tracker);
+  for (const message of input) tracker.handle(message);
+  tracker.flush();
+  return {
+    outputs,
+    tracker,
+    events: outputs.flatMap((output) => (output.kind === "event" ? [output.event] : [])),
+    cdrs: outputs.flatMap((output) => (output.kind === "cdr" ? [output.cdr] : [])),
+  };
+}
+
+const STATUS: Record<string, CallStatus> = {
+  success: CallStatus.SUCCESS,
+  unavailable: CallStatus.UNAVAILABLE,
+  busy: CallStatus.BUSY,
+  rejected: CallStatus.REJECTED,
+  failed: CallStatus.FAILED,
+  cancelled: CallStatus.CANCELLED,
+};
+const DIRECTION: Record<string, CallDirection> = {
+  inbound: CallDirection.INBOUND,
+  outbound: CallDirection.OUTBOUND,
+  internal: CallDirection.INTERNAL,
+};
+
+/** The invariants every call's output keeps, whatever its shape. */
+function assertWellFormed(result: Replay, agentId = "agent-7"): void {
+  const byCall = new Map<string, CallOutput[]>();
+  for (const output of result.outputs) {
+    const callId = output.kind === "event" ? output.event.callId : output.cdr.callId;
+    byCall.set(callId, [...(byCall.get(callId) ?? []), output]);
+  }
+  assert.equal(byCall.size, result.cdrs.length, "one Cdr per call");
+  for (const [callId, outputs] of byCall) {
+    const last = outputs.at(-1);
+    assert.equal(last?.kind, "cdr", `${callId}: the Cdr comes last`);
+    const events = outputs.flatMap((output) => (output.kind === "event" ? [output.event] : []));
+    assert.equal(events.length, outputs.length - 1, `${callId}: exactly one Cdr`);
+    assert.deepEqual(
+      events.map((event) => event.sequence),
+      events.map((_, index) => index + 1),
+      `${callId}: sequences 1..n without gaps`,
+    );
+    assert.equal(events.filter((event) => event.kind === CallEventKind.HANGUP).length, 1, `${callId}: one HANGUP`);
+    assert.equal(events.at(-1)?.kind, CallEventKind.HANGUP, `${callId}: HANGUP is the last event`);
+    const kinds = events.map((event) => event.kind);
+    const answered = kinds.indexOf(CallEventKind.ANSWERED);
+    const ringing = kinds.indexOf(CallEventKind.RINGING);
+    if (answered >= 0 && ringing >= 0) assert.ok(ringing < answered, `${callId}: RINGING before ANSWERED`);
+    const pbxCallId = events[0]?.pbxCallId;
+    for (const event of events) {
+      assert.equal(event.eventId, `${callId}:${event.sequence}`);
+      assert.equal(event.agentId, agentId);
+      assert.equal(event.pbxCallId, pbxCallId);
+      assert.ok(event.occurredAt && event.startedAt);
+    }
+    const cdr = last?.kind === "cdr" ? last.cdr : undefined;
+    assert.equal(cdr?.id, callId);
+    assert.equal(cdr?.pbxCallId, pbxCallId);
+  }
+}
+
+/** The Cdr and the HANGUP, field by field, against the scenario's designed outcome. */
+function assertMatches(cdr: Cdr | undefined, hangup: CallEvent | undefined, want: ExpectedCall): void {
+  assert.ok(cdr && hangup);
+  assert.equal(cdr.fromNumber, want.from_number, "from_number");
+  assert.equal(cdr.toNumber, want.to_number, "to_number");
+  assert.equal(cdr.direction, DIRECTION[want.direction], "direction");
+  assert.equal(cdr.answeredBy, want.answered_by ?? "", "answered_by");
+  assert.equal(cdr.status, STATUS[want.status], "status");
+  assert.equal(cdr.talkSeconds, want.talk_seconds, "talk_seconds");
+  assert.deepEqual(cdr.rungExtensions, want.rung_extensions, "rung_extensions");
+  assert.deepEqual(cdr.missedExtensions, want.missed_extensions, "missed_extensions");
+  assert.equal(cdr.cause?.q850Code, want.hangup_cause_code, "hangup cause");
+  assert.deepEqual(cdr.variables, want.variables, "variables");
+  assert.equal(cdr.answeredAt !== undefined, want.status === "success", "answered_at set iff answered");
+  for (const field of ["fromNumber", "toNumber", "direction", "status", "talkSeconds", "durationSeconds"] as const) {
+    assert.deepEqual(hangup[field], cdr[field], `HANGUP.${field} agrees with the Cdr`);
+  }
+  assert.deepEqual(hangup.cause, cdr.cause);
+}
+
+const SCENARIOS = [
+  "ast-real-01a-inbound-answered-A.txt",
+  "ast-real-02b-inbound-busy-A.txt",
+  "ast-real-03c-inbound-noanswer-A.txt",
+  "ast-real-04d-inbound-declined-A.txt",
+  "ast-real-05e-inbound-caller-cancel-A.txt",
+  "ast-real-06f-outbound-answered-A.txt",
+  "ast-real-07g-outbound-busy-A.txt",
+  "ast-real-08h-outbound-unallocated-A.txt",
+  "ast-real-09i-internal-answered-A.txt",
+  "ast-real-10j-internal-noanswer-A.txt",
+  "ast-real-16p-click-to-call-A.txt",
+  "ast-real-17q-click-to-call-agent-noanswer-A.txt",
+];
+
+describe("AMI call tracker", () => {
+  describe("replays of real Asterisk 20 calls match their designed outcome", () => {
+    for (const file of SCENARIOS) {
+      it(file, () => {
+        const result = replay(messagesOf(file));
+        assertWellFormed(result);
+        const calls = expectedCallsOf(file);
+        assert.equal(result.cdrs.length, calls.length);
+        const hangup = result.events.find((event) => event.kind === CallEventKind.HANGUP);
+        assertMatches(result.cdrs[0], hangup, calls[0] as ExpectedCall);
+      });
+    }
+  });
+
+  it("gives the same output when the bytes arrive in random chunks", () => {
+    for (const file of ["ast-real-01a-inbound-answered-A.txt", "ast-real-16p-click-to-call-A.txt"]) {
+      const whole = replay(messagesOf(file)).outputs;
+      const messages: AmiMessage[] = [];
+      const parser = createAmiParser({ onMessage: (message) => messages.push(message) });
+      for (const chunk of randomChunks(readCapture(file), 99, 61)) parser.push(chunk);
+      assert.deepEqual(replay(messages).outputs, whole);
+    }
+  });
+
+  it("emits what each kind of call is made of", () => {
+    const kinds = (file: string) => replay(messagesOf(file)).events.map((event) => CallEventKind[event.kind]);
+    assert.deepEqual(kinds("ast-real-01a-inbound-answered-A.txt"), ["RINGING", "ANSWERED", "HANGUP"]);
+    assert.deepEqual(kinds("ast-real-06f-outbound-answered-A.txt"), ["ANSWERED", "HANGUP"]);
+    assert.deepEqual(kinds("ast-real-07g-outbound-busy-A.txt"), ["HANGUP"]);
+    assert.deepEqual(kinds("ast-real-09i-internal-answered-A.txt"), ["RINGING", "ANSWERED", "HANGUP"]);
+    assert.deepEqual(kinds("ast-real-16p-click-to-call-A.txt"), ["ORIGINATE", "RINGING", "ANSWERED", "HANGUP"]);
+  });
+
+  it("reports who rang and who answered, the trunk, the caller id and the SIP code", () => {
+    const inbound = replay(messagesOf("ast-real-01a-inbound-answered-A.txt"));
+    const [ringing, answered, hangup] = inbound.events;
+    assert.equal(ringing?.extension, "1001");
+    assert.equal(answered?.extension, "1001");
+    assert.equal(answered?.answeredAt?.seconds, 1796125063n);
+    assert.equal(hangup?.durationSeconds, 5);
+    assert.deepEqual(hangup?.cause, { ...hangup?.cause, q850Code: 16, name: "NORMAL_CLEARING", sipCode: 0 });
+    const cdr = inbound.cdrs[0];
+    assert.equal(cdr?.trunk, "provider");
+    assert.equal(cdr?.callerIdNumber, "+35799123456");
+    assert.equal(cdr?.callerIdName, "John Customer");
+    assert.equal(cdr?.waitSeconds, 2);
+    assert.equal(cdr?.disposition, "ANSWERED");
+    assert.equal(cdr?.startedAt?.nanos, 659_274_000, "microseconds kept");
+
+    const busy = replay(messagesOf("ast-real-07g-outbound-busy-A.txt")).cdrs[0];
+    assert.equal(busy?.trunk, "provider");
+    assert.equal(busy?.cause?.name, "USER_BUSY");
+    assert.equal(busy?.cause?.sipCode, 486);
+    assert.equal(busy?.disposition, "BUSY", "Asterisk's Cdr events came after the last Hangup and still count");
+
+    const declined = replay(messagesOf("ast-real-04d-inbound-declined-A.txt")).cdrs[0];
+    assert.equal(declined?.cause?.sipCode, 603, "the callee's response, not what Asterisk sent the trunk");
+    assert.equal(declined?.disposition, "NO ANSWER", "raw, unlike the computed status");
+  });
+
+  describe("click-to-call", () => {
+    const file = "ast-real-16p-click-to-call-A.txt";
+    const originate = {
+      callId: "9b2f3c1e-0000-4000-8000-000000000016",
+      extension: "1001",
+      context: "from-internal",
+      destination: "0035799123456",
+      variables: { CRM_ID: "abc123" },
+    };
+
+    it("carries the id and variables of the Originate the driver announced", () => {
+      const result = replay(messagesOf(file), {}, (tracker) => tracker.expectOriginate(originate));
+      assertWellFormed(result);
+      assert.ok(
+        result.outputs.every(
+          (output) => (output.kind === "event" ? output.event : output.cdr).callId === originate.callId,
+        ),
+      );
+      const [first] = result.events;
+      assert.equal(first?.kind, CallEventKind.ORIGINATE);
+      assert.equal(first?.extension, "1001");
+      assert.equal(first?.toNumber, "0035799123456", "known from the Originate before any dial");
+      assert.equal(first?.direction, CallDirection.OUTBOUND);
+      assert.deepEqual(first?.variables, { CRM_ID: "abc123" });
+      assert.equal(first?.callerIdName, "Alice Smith");
+      assertMatches(result.cdrs[0], result.events.at(-1), expectedCallsOf(file)[0] as ExpectedCall);
+    });
+
+    it("takes the call id from CALLMESH_CALL_ID on the Local channel", () => {
+      const messages = messagesOf(file);
+      const newchannel = messages.findIndex((message) => message.event === "Newchannel");
+      const first = messages[newchannel] as AmiMessage;
+      const callIdVarSet = AmiMessage.fromPairs([
+        ["Event", "VarSet"],
+        ["Channel", first.get("Channel") ?? ""],
+        ["Uniqueid", first.get("Uniqueid") ?? ""],
+        ["Linkedid", first.get("Linkedid") ?? ""],
+        ["Variable", "CALLMESH_CALL_ID"],
+        ["Value", "from-the-pbx"],
+      ]);
+      messages.splice(newchannel + 1, 0, callIdVarSet);
+      const other = { ...originate, callId: "from-the-pbx", variables: { CRM_ID: "x" } };
+      // Two originates for the same extension: the channel name alone would pick the older one.
+      const result = replay(messages, {}, (tracker) => {
+        tracker.expectOriginate(originate);
+        tracker.expectOriginate(other);
+      });
+      assertWellFormed(result);
+      assert.deepEqual(new Set(result.events.map((event) => event.callId)), new Set(["from-the-pbx"]));
+      assert.deepEqual(result.cdrs[0]?.variables, { CRM_ID: "abc123" }, "valued as the PBX reported them");
+    });
+
+    it("a click-to-call the agent never answered fails, though Asterisk's Cdr says NO ANSWER", () => {
+      const result = replay(messagesOf("ast-real-17q-click-to-call-agent-noanswer-A.txt"), {}, (tracker) =>
+        tracker.expectOriginate({ ...originate, callId: "c2c-17q", variables: { CRM_ID: "abc124" } }),
+      );
+      const cdr = result.cdrs[0];
+      assert.equal(cdr?.callId, "c2c-17q");
+      assert.equal(cdr?.status, CallStatus.FAILED);
+      assert.equal(cdr?.disposition, "NO ANSWER");
+      assert.deepEqual(cdr?.missedExtensions, ["1001"]);
+      assert.equal(cdr?.cause?.sipCode, 480);
+    });
+  });
+
+  it("derives the same call ids on every replay, distinct per agent", () => {
+    const messages = messagesOf("ast-real-09i-internal-answered-A.txt");
+    const once = replay(messages).cdrs[0]?.callId;
+    assert.match(once ?? "", /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(replay(messages).cdrs[0]?.callId, once);
+    assert.notEqual(replay(messages, { agentId: "agent-8" }).cdrs[0]?.callId, once);
+  });
+
+  it("keeps overlapping calls apart", () => {
+    // 07g moved in time to start while 01a rings, then both merged in PBX time order.
+    const timeOf = (message: AmiMessage) => Number(message.get("Timestamp") ?? "0");
+    const a = messagesOf("ast-real-01a-inbound-answered-A.txt").filter((message) => message.has("Timestamp"));
+    const b = messagesOf("ast-real-07g-outbound-busy-A.txt").filter((message) => message.has("Timestamp"));
+    const shift = timeOf(a[10] as AmiMessage) - timeOf(b[0] as AmiMessage);
+    const shifted = b.map(
+      (message) =>
+        new AmiMessage(
+          message.fields.map((value, index) =>
+            message.fields[index - 1] === "Timestamp" ? (Number(value) + shift).toFixed(6) : value,
+          ),
+        ),
+    );
+    const merged = [...a, ...shifted].sort((x, y) => timeOf(x) - timeOf(y));
+    const together = replay(merged);
+    assertWellFormed(together);
+    const kinds = together.events.map((event) => `${event.toNumber}:${CallEventKind[event.kind]}`);
+    assert.deepEqual(kinds.slice(0, 3), ["35722555101:RINGING", "0035799123456:HANGUP", "35722555101:ANSWERED"]);
+    const summary = (result: Replay) =>
+      new Map(
+        result.cdrs.map((cdr) => [cdr.callId, [cdr.status, cdr.talkSeconds, cdr.disposition, cdr.cause?.sipCode]]),
+      );
+    assert.deepEqual(summary(together), new Map([...summary(replay(a)), ...summary(replay(b))]));
+  });
+
+  describe("the Cdr waits for Asterisk's own Cdr events", () => {
+    const busy = () => messagesOf("ast-real-07g-outbound-busy-A.txt");
+    const lastHangup = (messages: AmiMessage[]) => messages.findLastIndex((message) => message.event === "Hangup");
+
+    it("until the grace period passes on the wall clock", () => {
+      let now = 1_000_000;
+      const outputs: CallOutput[] = [];
+      const tracker = createAmiCallTracker({
+        agentId: "a",
+        onOutput: (output) => outputs.push(output),
+        now: () => now,
+      });
+      const messages = busy();
+      for (const message of messages.slice(0, lastHangup(messages) + 1)) tracker.handle(message);
+      assert.equal(outputs.at(-1)?.kind, "event", "HANGUP went out at once");
+      for (const message of messages.slice(lastHangup(messages) + 1)) tracker.handle(message);
+      tracker.tick();
+      assert.equal(outputs.at(-1)?.kind, "event", "still waiting");
+      now += 2000;
+      tracker.tick();
+      const last = outputs.at(-1);
+      assert.equal(last?.kind === "cdr" && last.cdr.disposition, "BUSY");
+      tracker.flush();
+      assert.equal(outputs.filter((output) => output.kind === "cdr").length, 1);
+    });
+
+    it("or once an event from later on the PBX arrives", () => {
+      const outputs: CallOutput[] = [];
+      const tracker = createAmiCallTracker({ agentId: "a", onOutput: (output) => outputs.push(output), now: () => 0 });
+      for (const message of busy()) tracker.handle(message);
+      assert.equal(outputs.at(-1)?.kind, "event");
+      tracker.handle(
+        AmiMessage.fromPairs([
+          ["Event", "DeviceStateChange"],
+          ["Timestamp", "1796124885.000000"],
+        ]),
+      );
+      assert.equal(outputs.at(-1)?.kind, "cdr");
+      assert.equal(tracker.activeCalls, 0);
+    });
+  });
+
+  describe("ignores, and counts, what it cannot place", () => {
+    it("events of calls it never saw start (e.g. the agent started mid-call)", () => {
+      const messages = messagesOf("ast-real-01a-inbound-answered-A.txt");
+      const afterStart = messages.slice(messages.findIndex((message) => message.event === "DialBegin"));
+      const result = replay(afterStart);
+      assert.deepEqual(result.outputs, []);
+      assert.ok(result.tracker.stats.ignored.unknown_call > 0);
+      assert.equal(result.tracker.activeCalls, 0);
+    });
+
+    it("events without Linkedid, unknown events, malformed ones", () => {
+      const result = replay([
+        AmiMessage.fromPairs([
+          ["Event", "Hangup"],
+          ["Uniqueid", "1.1"],
+        ]),
+        AmiMessage.fromPairs([
+          ["Event", "Newchannel"],
+          ["Channel", "PJSIP/1001-00000001"],
+        ]),
+        AmiMessage.fromPairs([
+          ["Event", "VarSet"],
+          ["Linkedid", "nope"],
+          ["Variable", "X"],
+          ["Value", "1"],
+        ]),
+        AmiMessage.fromPairs([
+          ["Event", "SomethingNew"],
+          ["Linkedid", "1.1"],
+        ]),
+        AmiMessage.fromPairs([["Response", "Success"]]),
+        AmiMessage.fromPairs([
+          ["Event", "Cdr"],
+          ["UniqueID", "9.9"],
+          ["Disposition", "ANSWERED"],
+        ]),
+      ]);
+      assert.deepEqual(result.outputs, []);
+      const { stats } = result.tracker;
+      assert.equal(stats.unhandled, 2);
+      assert.equal(stats.ignored.malformed, 1);
+      assert.equal(stats.ignored.unknown_call, 3);
+    });
+
+    it("a replayed Newchannel or a second Hangup of the same channel", () => {
+      const messages = messagesOf("ast-real-09i-internal-answered-A.txt");
+      const doubled = messages.flatMap((message) =>
+        message.event === "Newchannel" || message.event === "Hangup" ? [message, message] : [message],
+      );
+      const result = replay(doubled);
+      assertWellFormed(result);
+      assert.equal(result.tracker.stats.ignored.duplicate, 4);
+      assert.deepEqual(result.cdrs, replay(messages).cdrs);
+    });
+  });
+});

@@ -1,0 +1,269 @@
+import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { CallOutput } from "../../ports/pbx-driver.js";
+import {
+  describeChannel,
+  type FirstChannelFields,
+  type OriginateExpectation,
+  TrackedCall,
+  type TrackedChannel,
+} from "./ami-call.js";
+import { deriveCallId } from "./ami-call-id.js";
+import { buildCallEvent, buildCdr } from "./ami-call-output.js";
+import { AMI_EVENT_HANDLERS, type CallTrackerContext, type IgnoreReason } from "./ami-event-handlers.js";
+import type { AmiMessage } from "./ami-message.js";
+import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
+import { parseAmiTimestamp } from "./ami-time.js";
+
+export type { OriginateExpectation } from "./ami-call.js";
+
+export interface AmiCallTrackerOptions extends NumberPlanOptions {
+  /** Put on every CallEvent and Cdr; also seeds the ids of calls no click-to-call named. */
+  agentId: string;
+  /** Receives every CallEvent and Cdr, in order. */
+  onOutput(output: CallOutput): void;
+  /**
+   * How long after a call's last Hangup its Cdr waits for Asterisk's own Cdr events
+   * (they can follow the Hangup), in PBX time or wall-clock time, whichever passes first.
+   * Default 2 s.
+   */
+  cdrGraceMs?: number;
+  /** How long a click-to-call the driver announced waits for its channel; default 60 s. */
+  originateTtlMs?: number;
+  /** Wall clock; injectable for tests. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+export interface AmiCallTrackerStats {
+  /** Events some handler looked at. */
+  handled: number;
+  /** Events no handler is registered for (Newexten, CEL…). */
+  unhandled: number;
+  /** Handled events that changed nothing, by reason. */
+  ignored: Record<IgnoreReason, number>;
+  callsStarted: number;
+  callsEnded: number;
+}
+
+/**
+ * Turns AMI events into CallEvents and Cdrs. Pure: no I/O, time from the events
+ * themselves (or the injected clock). Feed it every event in the order received.
+ */
+export interface AmiCallTracker {
+  handle(message: AmiMessage): void;
+  /** Registers a click-to-call before its Originate is sent, so its channels get its id and variables. */
+  expectOriginate(expectation: OriginateExpectation): void;
+  /** The Originate was refused: nothing will come. */
+  cancelOriginate(callId: string): void;
+  /** Emits Cdrs whose grace period passed and forgets stale click-to-call expectations. */
+  tick(): void;
+  /** Emits the Cdr of every ended call now (end of a replay, shutdown). */
+  flush(): void;
+  /** Calls with channels still up. */
+  readonly activeCalls: number;
+  readonly stats: Readonly<AmiCallTrackerStats>;
+}
+
+export function createAmiCallTracker(options: AmiCallTrackerOptions): AmiCallTracker {
+  return new CallTracker(options);
+}
+
+class CallTracker implements AmiCallTracker, CallTrackerContext {
+  readonly stats: AmiCallTrackerStats = {
+    handled: 0,
+    unhandled: 0,
+    ignored: { malformed: 0, unknown_call: 0, unknown_channel: 0, duplicate: 0, late: 0 },
+    callsStarted: 0,
+    callsEnded: 0,
+  };
+  readonly #options: AmiCallTrackerOptions;
+  readonly #plan: NumberPlan;
+  readonly #now: () => number;
+  readonly #nowUs = () => Math.round(this.#now() * 1000);
+  readonly #cdrGraceUs: number;
+  readonly #originateTtlMs: number;
+  /** Calls by Linkedid, until their Cdr went out. */
+  readonly #calls = new Map<string, TrackedCall>();
+  /** Calls by the Uniqueid of each of their channels (Cdr events name only that). */
+  readonly #callsByChannel = new Map<string, TrackedCall>();
+  /** Ended calls waiting for their Cdr, in the order they ended. */
+  #ending: TrackedCall[] = [];
+  /** Click-to-calls announced by the driver and not yet seen, oldest first. */
+  readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
+  #active = 0;
+
+  constructor(options: AmiCallTrackerOptions) {
+    this.#options = options;
+    this.#plan = createNumberPlan(options);
+    this.#now = options.now ?? Date.now;
+    this.#cdrGraceUs = (options.cdrGraceMs ?? 2000) * 1000;
+    this.#originateTtlMs = options.originateTtlMs ?? 60_000;
+  }
+
+  get activeCalls(): number {
+    return this.#active;
+  }
+
+  handle(message: AmiMessage): void {
+    const name = message.event;
+    const handler = name === undefined ? undefined : AMI_EVENT_HANDLERS.get(name);
+    if (handler === undefined) this.stats.unhandled++;
+    else {
+      this.stats.handled++;
+      handler(this, message);
+    }
+    if (this.#ending.length > 0) this.#releaseCdrs(this.timeOf(message), Number.NEGATIVE_INFINITY);
+  }
+
+  expectOriginate(expectation: OriginateExpectation): void {
+    this.#expected.set(expectation.callId, { expectation, expiresMs: this.#now() + this.#originateTtlMs });
+  }
+
+  cancelOriginate(callId: string): void {
+    this.#expected.delete(callId);
+  }
+
+  tick(): void {
+    const now = this.#now();
+    this.#releaseCdrs(Number.NEGATIVE_INFINITY, now * 1000);
+    for (const [callId, { expiresMs }] of this.#expected) {
+      if (expiresMs <= now) this.#expected.delete(callId);
+    }
+  }
+
+  flush(): void {
+    this.#releaseCdrs(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  }
+
+  // CallTrackerContext: what the event handlers use.
+
+  timeOf(message: AmiMessage): number {
+    return parseAmiTimestamp(message.get("Timestamp")) ?? this.#nowUs();
+  }
+
+  callOf(linkedid: string | undefined): TrackedCall | undefined {
+    const call = linkedid === undefined ? undefined : this.#calls.get(linkedid);
+    if (call === undefined) this.stats.ignored.unknown_call++;
+    return call;
+  }
+
+  callOfChannel(uniqueid: string | undefined): TrackedCall | undefined {
+    return uniqueid === undefined ? undefined : this.#callsByChannel.get(uniqueid);
+  }
+
+  describeChannel(uniqueid: string, name: string): TrackedChannel {
+    return describeChannel(uniqueid, name, this.#plan);
+  }
+
+  startCall(first: TrackedChannel, fields: FirstChannelFields): void {
+    const linkedid = first.uniqueid;
+    const call = new TrackedCall(linkedid, deriveCallId(this.#options.agentId, linkedid), first, fields, this.#plan);
+    if (call.clickToCall) this.#bindByChannel(call);
+    this.#calls.set(linkedid, call);
+    this.#callsByChannel.set(first.uniqueid, call);
+    this.#active++;
+    this.stats.callsStarted++;
+  }
+
+  addChannel(call: TrackedCall, channel: TrackedChannel): void {
+    call.addChannel(channel);
+    this.#callsByChannel.set(channel.uniqueid, call);
+  }
+
+  bindCallId(call: TrackedCall, callId: string): void {
+    if (callId === "" || callId === call.callId) return;
+    if (call.announced) {
+      this.#options.logger?.warn(
+        { callId: call.callId, pbxCallId: call.linkedid, lateCallId: callId },
+        "call id arrived after the call's first event; keeping the first",
+      );
+      return;
+    }
+    // A tentative match by channel name gives way to the id the PBX reports.
+    if (call.expectation !== undefined && call.expectation.callId !== callId) {
+      this.expectOriginate(call.expectation);
+      call.expectation = undefined;
+    }
+    const expected = this.#expected.get(callId);
+    if (expected !== undefined) {
+      this.#expected.delete(callId);
+      call.expectation = expected.expectation;
+    }
+    call.callId = callId;
+  }
+
+  clickToCallOf(localChannel: string): TrackedCall | undefined {
+    let found: TrackedCall | undefined;
+    for (const call of this.#calls.values()) {
+      if (call.clickToCall && call.first.name.startsWith(`${localChannel}-`)) found = call;
+    }
+    return found;
+  }
+
+  announce(call: TrackedCall): void {
+    if (call.announced) return;
+    call.announced = true;
+    if (call.clickToCall) this.#emitEvent(call, CallEventKind.ORIGINATE, call.startedUs, call.agentExtension);
+  }
+
+  emitRinging(call: TrackedCall, atUs: number, extension: string): void {
+    this.#emitEvent(call, CallEventKind.RINGING, atUs, extension);
+  }
+
+  emitAnswered(call: TrackedCall, atUs: number, extension: string): void {
+    this.#emitEvent(call, CallEventKind.ANSWERED, atUs, extension);
+  }
+
+  endCall(call: TrackedCall, atUs: number): void {
+    call.endedUs = atUs;
+    call.cdrDueEventUs = atUs + this.#cdrGraceUs;
+    call.cdrDueWallUs = this.#nowUs() + this.#cdrGraceUs;
+    this.#active--;
+    this.stats.callsEnded++;
+    this.#emitEvent(call, CallEventKind.HANGUP, atUs, call.answeredBy || call.agentExtension || call.first.extension);
+    this.#ending.push(call);
+  }
+
+  ignore(reason: IgnoreReason): void {
+    this.stats.ignored[reason]++;
+  }
+
+  /** Every emission goes through here: a click-to-call is announced before anything else. */
+  #emitEvent(call: TrackedCall, kind: CallEventKind, atUs: number, extension: string): void {
+    if (!call.announced) this.announce(call);
+    const event = buildCallEvent(call, kind, atUs, extension, this.#options.agentId, this.#plan);
+    this.#options.onOutput({ kind: "event", event });
+  }
+
+  #emitCdr(call: TrackedCall): void {
+    this.#calls.delete(call.linkedid);
+    for (const uniqueid of call.channels.keys()) this.#callsByChannel.delete(uniqueid);
+    this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.#plan) });
+  }
+
+  /** Emits, in order, the Cdrs whose wait is over by either clock. */
+  #releaseCdrs(eventUs: number, wallUs: number): void {
+    let released = 0;
+    for (const call of this.#ending) {
+      if (call.cdrDueEventUs > eventUs && call.cdrDueWallUs > wallUs) break;
+      released++;
+      this.#emitCdr(call);
+    }
+    if (released > 0) this.#ending = this.#ending.slice(released);
+  }
+
+  /** A click-to-call's Local channel appeared: match it to the oldest Originate for that extension and context. */
+  #bindByChannel(call: TrackedCall): void {
+    const local = call.first.parsed.local;
+    if (local === undefined) return;
+    for (const [callId, { expectation }] of this.#expected) {
+      if (expectation.extension === local.exten && expectation.context === local.context) {
+        this.#expected.delete(callId);
+        call.expectation = expectation;
+        call.callId = callId;
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { CallDirection } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import { type ChannelName, parseChannelName } from "./ami-channel-name.js";
+import type { NumberPlan } from "./ami-number-plan.js";
+
+/** One channel of a call, as Newchannel introduced it. */
+export interface TrackedChannel {
+  readonly uniqueid: string;
+  readonly name: string;
+  readonly parsed: ChannelName;
+  /** The extension whose phone this channel is, "" for trunks and Local channels. */
+  readonly extension: string;
+  /** The trunk this channel is on, "" for phones and Local channels. */
+  readonly trunk: string;
+  hungUp: boolean;
+}
+
+/** One Dial attempt from a channel of the call to a new channel. */
+export interface DialLeg {
+  /** Uniqueid of the dialing channel; "" for the dial Originate itself makes. */
+  readonly from: string;
+  readonly to: TrackedChannel;
+  /** The first DialEnd status; later repeats are ignored. */
+  status: string;
+}
+
+/** A click-to-call the driver started and expects to see on the PBX. */
+export interface OriginateExpectation {
+  callId: string;
+  /** Extension rung first, as in `Local/<extension>@<context>`. */
+  extension: string;
+  context: string;
+  destination: string;
+  /** Variables given at originate; the names decide which VarSets come back on the call. */
+  variables: Readonly<Record<string, string>>;
+}
+
+/** A Cdr event Asterisk sent for one of the call's channels. */
+export interface AsteriskCdr {
+  uniqueid: string;
+  disposition: string;
+}
+
+export function describeChannel(uniqueid: string, name: string, plan: NumberPlan): TrackedChannel {
+  const parsed = parseChannelName(name);
+  let extension = "";
+  let trunk = "";
+  if (parsed.local === undefined && parsed.resource !== "") {
+    if (plan.isExtension(parsed.resource)) extension = parsed.resource;
+    else trunk = parsed.resource;
+  }
+  return { uniqueid, name, parsed, extension, trunk, hungUp: false };
+}
+
+/**
+ * The state of one call: every channel sharing a Linkedid. It only records facts; the
+ * tracker decides what to emit. Numbers come from the first channel (the one whose
+ * Uniqueid is the Linkedid), except for click-to-call, where the call is placed on behalf
+ * of the agent's extension and goes to the originate's destination.
+ */
+export class TrackedCall {
+  readonly linkedid: string;
+  callId: string;
+  readonly first: TrackedChannel;
+  readonly startedUs: number;
+  /** The first channel is a Local channel: an Originate (click-to-call) made this call. */
+  readonly clickToCall: boolean;
+  /** Entered the PBX from a trunk context. */
+  readonly inbound: boolean;
+  readonly channels = new Map<string, TrackedChannel>();
+  readonly legs = new Map<string, DialLeg>();
+  liveChannels = 0;
+
+  /** The first CallEvent went out: the call id can no longer change. */
+  announced = false;
+  sequence = 0;
+  expectation: OriginateExpectation | undefined;
+
+  fromNumber: string;
+  toNumber: string;
+  callerIdNumber: string;
+  callerIdName: string;
+  trunk: string;
+  /** A trunk was dialed from inside the PBX. */
+  trunkDialed = false;
+  /** An extension was dialed (beyond the agent's own phone of a click-to-call). */
+  extensionDialed = false;
+
+  readonly rung: string[] = [];
+  readonly answeredExtensions = new Set<string>();
+  answeredUs: number | undefined;
+  answeredBy = "";
+  /** Click-to-call: the agent picked up their phone. */
+  agentAnswered = false;
+  /** Click-to-call: Asterisk reported the Originate failed. */
+  originateFailed = false;
+  dialStatus = "";
+
+  endedUs: number | undefined;
+  q850Code = -1;
+  lastQ850Code = 0;
+  sipCode = 0;
+  readonly variables = new Map<string, string>();
+  readonly asteriskCdrs: AsteriskCdr[] = [];
+  /** Wall-clock and event-clock times after which the Cdr goes out without waiting for more Asterisk Cdr events. */
+  cdrDueWallUs = 0;
+  cdrDueEventUs = 0;
+
+  constructor(linkedid: string, callId: string, first: TrackedChannel, fields: FirstChannelFields, plan: NumberPlan) {
+    this.linkedid = linkedid;
+    this.callId = callId;
+    this.first = first;
+    this.startedUs = fields.atUs;
+    this.clickToCall = first.parsed.local !== undefined;
+    this.inbound = !this.clickToCall && plan.isTrunkContext(fields.context);
+    this.callerIdNumber = presented(fields.callerIdNumber);
+    this.callerIdName = presented(fields.callerIdName);
+    if (this.clickToCall) {
+      this.fromNumber = first.parsed.local?.exten ?? "";
+      this.toNumber = "";
+      this.trunk = "";
+    } else {
+      this.fromNumber = this.callerIdNumber || first.extension || first.trunk;
+      this.toNumber = fields.exten === "s" ? "" : fields.exten;
+      this.trunk = first.trunk;
+    }
+    this.addChannel(first);
+  }
+
+  addChannel(channel: TrackedChannel): void {
+    this.channels.set(channel.uniqueid, channel);
+    this.liveChannels++;
+  }
+
+  /** The agent's extension for a click-to-call, else "". */
+  get agentExtension(): string {
+    return this.clickToCall ? (this.first.parsed.local?.exten ?? "") : "";
+  }
+
+  /** One of the two halves of the Local channel the Originate created. */
+  isOriginHalf(channelName: string): boolean {
+    const first = this.first.name;
+    return (
+      this.clickToCall &&
+      channelName.length === first.length &&
+      channelName.startsWith(first.slice(0, -1)) &&
+      (channelName.endsWith(";1") || channelName.endsWith(";2"))
+    );
+  }
+
+  /** Click-to-call: the leg that rings the agent's own phone (dialed by the `;2` half). */
+  isAgentLeg(leg: DialLeg): boolean {
+    if (!this.clickToCall || leg.from === "") return false;
+    const from = this.channels.get(leg.from);
+    return from !== undefined && from !== this.first && this.isOriginHalf(from.name);
+  }
+
+  get ended(): boolean {
+    return this.endedUs !== undefined;
+  }
+
+  /** Best knowledge of the direction now; final once the call ended. */
+  direction(plan: NumberPlan): CallDirection {
+    if (this.inbound) return CallDirection.INBOUND;
+    if (this.trunkDialed) return CallDirection.OUTBOUND;
+    if (this.clickToCall) {
+      const destination = this.destination;
+      if (destination !== "") return plan.isExtension(destination) ? CallDirection.INTERNAL : CallDirection.OUTBOUND;
+      return this.extensionDialed ? CallDirection.INTERNAL : CallDirection.UNSPECIFIED;
+    }
+    if (this.extensionDialed || this.ended) return CallDirection.INTERNAL;
+    return CallDirection.UNSPECIFIED;
+  }
+
+  /** Where the call was placed to. */
+  get destination(): string {
+    return this.expectation?.destination || this.toNumber;
+  }
+
+  /** Variables to echo: the originate's names, valued as the PBX reported them. */
+  echoedVariables(): Record<string, string> {
+    const result: Record<string, string> = {};
+    const expected = this.expectation?.variables;
+    if (expected !== undefined) {
+      for (const [name, value] of Object.entries(expected)) result[name] = this.variables.get(name) ?? value;
+      return result;
+    }
+    for (const [name, value] of this.variables) result[name] = value;
+    return result;
+  }
+
+  missedExtensions(): string[] {
+    return this.rung.filter((extension) => !this.answeredExtensions.has(extension));
+  }
+
+  /** Cause of the originating channel, else of the channel that hung up last. */
+  get causeCode(): number {
+    return this.q850Code >= 0 ? this.q850Code : this.lastQ850Code;
+  }
+
+  /** Asterisk's own disposition: ANSWERED if any of its CDRs says so, else that of the first channel's CDR. */
+  get disposition(): string {
+    const cdrs = this.asteriskCdrs;
+    if (cdrs.length === 0) return "";
+    if (cdrs.some((cdr) => cdr.disposition === "ANSWERED")) return "ANSWERED";
+    return (cdrs.find((cdr) => cdr.uniqueid === this.first.uniqueid) ?? cdrs[0])?.disposition ?? "";
+  }
+}
+
+export interface FirstChannelFields {
+  atUs: number;
+  context: string;
+  exten: string;
+  callerIdNumber: string;
+  callerIdName: string;
+}
+
+/** Asterisk writes `<unknown>` for an absent caller id. */
+export function presented(value: string | undefined): string {
+  return value === undefined || value === "<unknown>" ? "" : value;
+}

@@ -1,0 +1,31 @@
+import { create } from "@bufbuild/protobuf";
+import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
+
+/**
+ * Call times are kept as integer microseconds since the epoch: AMI's `Timestamp:
+ * 1796125061.659274` is exact at that resolution (a float of milliseconds is not), and
+ * webhooks want `*_uepoch` in microseconds.
+ */
+export function parseAmiTimestamp(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const dot = value.indexOf(".");
+  const whole = Number(dot < 0 ? value : value.slice(0, dot));
+  if (!Number.isSafeInteger(whole) || whole < 0) return undefined;
+  let fraction = 0;
+  if (dot >= 0) {
+    const digits = value.slice(dot + 1, dot + 7).padEnd(6, "0");
+    fraction = Number(digits);
+    if (!Number.isInteger(fraction) || fraction < 0) return undefined;
+  }
+  return whole * 1_000_000 + fraction;
+}
+
+export function timestampFromMicros(micros: number): Timestamp {
+  const seconds = Math.floor(micros / 1_000_000);
+  return create(TimestampSchema, { seconds: BigInt(seconds), nanos: (micros - seconds * 1_000_000) * 1000 });
+}
+
+/** Whole seconds between two times, rounded down as Asterisk's billsec is; 0 if reversed. */
+export function secondsBetween(fromMicros: number, toMicros: number): number {
+  return toMicros > fromMicros ? Math.floor((toMicros - fromMicros) / 1_000_000) : 0;
+}
