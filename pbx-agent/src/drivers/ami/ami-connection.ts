@@ -1,0 +1,382 @@
+import { randomBytes } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import type { Logger } from "@callmesh/platform/logging.js";
+import { backOff } from "exponential-backoff";
+import { type AmiActionFields, formatAmiAction } from "./ami-action.js";
+import { AmiError, classifySocketError } from "./ami-error.js";
+import type { AmiMessage } from "./ami-message.js";
+import { type AmiParserStats, createAmiParser } from "./ami-parser.js";
+
+export interface AmiConnectionOptions {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  logger: Logger;
+  /** TCP connect, banner and login together; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default wait for an action's response; default 10 s. */
+  actionTimeoutMs?: number;
+  /** A `Ping` this often proves the session alive (0: never); default 20 s. */
+  pingIntervalMs?: number;
+  /** Reconnect backoff: first delay and cap, full jitter; defaults 500 ms and 30 s. */
+  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+}
+
+export interface AmiConnectionStats {
+  /** Sessions that logged in. */
+  sessions: number;
+  /** Responses whose ActionID matched nothing in flight (late after a timeout, or not ours). */
+  unmatchedResponses: number;
+  /** Framing garbage over every session so far. */
+  parser: AmiParserStats;
+}
+
+/**
+ * One AMI session, kept alive: connects, reads the banner, logs in (plain
+ * Username/Secret, `Events: on`), pings, and reconnects with exponential backoff and
+ * full jitter whenever the session drops or the login fails, until stop().
+ */
+export interface AmiConnection {
+  /** Logged in right now. */
+  readonly connected: boolean;
+  /** The `Asterisk Call Manager/x.y.z` line of the current session, "" before one. */
+  readonly banner: string;
+  readonly stats: Readonly<AmiConnectionStats>;
+  start(): void;
+  /** Logs off, closes, and stops reconnecting. */
+  stop(): Promise<void>;
+  /**
+   * Sends an action and resolves with its response (Success or Error alike), matched by
+   * a generated ActionID. Rejects with an AmiError: unavailable when not logged in,
+   * deadline after the timeout, aborted when the session drops first.
+   */
+  sendAction(action: string, fields?: AmiActionFields, options?: { timeoutMs?: number }): Promise<AmiMessage>;
+  /** Every event, in order, from every session. */
+  onEvent(listener: (event: AmiMessage) => void): void;
+  /** Logged in (true) or lost (false). */
+  onConnectionChange(listener: (connected: boolean) => void): void;
+}
+
+export function createAmiConnection(options: AmiConnectionOptions): AmiConnection {
+  return new KeptConnection(options);
+}
+
+interface InFlight {
+  resolve(response: AmiMessage): void;
+  reject(error: AmiError): void;
+  timer: NodeJS.Timeout;
+}
+
+/** A session that stayed up this long was healthy: the next reconnect starts from the first delay again. */
+const STABLE_SESSION_MS = 10_000;
+
+class KeptConnection implements AmiConnection {
+  readonly stats: AmiConnectionStats = {
+    sessions: 0,
+    unmatchedResponses: 0,
+    parser: {
+      messages: 0,
+      banners: 0,
+      oversizedLines: 0,
+      malformedLines: 0,
+      skippedBlocks: 0,
+      unterminatedFollows: 0,
+      truncatedBlocks: 0,
+    },
+  };
+  readonly #options: AmiConnectionOptions;
+  readonly #log: Logger;
+  readonly #eventListeners: ((event: AmiMessage) => void)[] = [];
+  readonly #stateListeners: ((connected: boolean) => void)[] = [];
+  readonly #actionIdPrefix = `cm-${randomBytes(4).toString("hex")}-`;
+  #actionCounter = 0;
+  #session: Session | undefined;
+  #opening: Session | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  /** Bumped by start(): a loop left over from before a stop() ends instead of running twice. */
+  #generation = 0;
+
+  constructor(options: AmiConnectionOptions) {
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  get connected(): boolean {
+    return this.#session !== undefined;
+  }
+
+  get banner(): string {
+    return this.#session?.banner ?? "";
+  }
+
+  start(): void {
+    if (this.#running !== undefined) return;
+    this.#stopped = false;
+    this.#running = this.#run(++this.#generation);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#opening?.destroy(new AmiError("aborted", "connection stopped"));
+    const session = this.#session;
+    if (session !== undefined) {
+      await this.#send(session, "Logoff", {}, 1000).catch(() => undefined);
+      session.destroy(new AmiError("aborted", "connection stopped"));
+    }
+    // A backoff delay in progress is not waited for: it ends on its own, without connecting.
+    await Promise.race([this.#running, session?.closed]);
+    this.#running = undefined;
+  }
+
+  sendAction(action: string, fields?: AmiActionFields, options: { timeoutMs?: number } = {}): Promise<AmiMessage> {
+    const session = this.#session;
+    if (session === undefined) return Promise.reject(new AmiError("unavailable", "not connected to the PBX"));
+    return this.#send(session, action, fields, options.timeoutMs ?? this.#options.actionTimeoutMs ?? 10_000);
+  }
+
+  onEvent(listener: (event: AmiMessage) => void): void {
+    this.#eventListeners.push(listener);
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.#stateListeners.push(listener);
+  }
+
+  async #run(generation: number): Promise<void> {
+    const current = () => !this.#stopped && generation === this.#generation;
+    const firstDelay = this.#options.reconnectDelayMs ?? 500;
+    const maxDelay = this.#options.maxReconnectDelayMs ?? 30_000;
+    let startingDelay = firstDelay;
+    let reconnecting = false;
+    while (current()) {
+      let session: Session;
+      try {
+        session = await backOff(() => (current() ? this.#open() : Promise.reject(new AmiError("aborted", "stopped"))), {
+          numOfAttempts: Number.POSITIVE_INFINITY,
+          startingDelay,
+          maxDelay,
+          timeMultiple: 2,
+          jitter: "full",
+          delayFirstAttempt: reconnecting,
+          retry: (error: unknown, attempt: number) => {
+            if (!current()) return false;
+            const failure = classifySocketError(error, "AMI connect");
+            this.#log.warn(
+              { err: failure, code: failure.code, attempt, host: this.#options.host, port: this.#options.port },
+              failure.code === "unauthenticated" ? "AMI login refused; retrying" : "AMI connect failed; retrying",
+            );
+            return true;
+          },
+        });
+      } catch {
+        break;
+      }
+      if (!current()) {
+        session.destroy(new AmiError("aborted", "connection stopped"));
+        break;
+      }
+      const since = Date.now();
+      this.#session = session;
+      this.stats.sessions++;
+      this.#log.info({ host: this.#options.host, port: this.#options.port, banner: session.banner }, "AMI logged in");
+      this.#notifyState(true);
+      const reason = await session.closed;
+      this.#session = undefined;
+      this.#notifyState(false);
+      if (current()) this.#log.warn({ err: reason, code: reason.code }, "AMI session lost; reconnecting");
+      // A session that keeps dropping right after login backs off further each time.
+      startingDelay = Date.now() - since >= STABLE_SESSION_MS ? firstDelay : Math.min(startingDelay * 2, maxDelay);
+      reconnecting = true;
+    }
+  }
+
+  /** Connects, reads the banner, logs in; rejects with an AmiError, the socket closed. */
+  async #open(): Promise<Session> {
+    if (this.#stopped) throw new AmiError("aborted", "connection stopped");
+    const options = this.#options;
+    const session = new Session(options, this.stats, {
+      onEvent: (event) => this.#deliver(event),
+      onUnmatched: (response) => {
+        this.stats.unmatchedResponses++;
+        this.#log.debug({ actionId: response.get("ActionID") }, "AMI response for no pending action");
+      },
+      onParserError: (error) => this.#log.error({ err: error }, "AMI event listener failed"),
+    });
+    this.#opening = session;
+    const timeout = setTimeout(
+      () =>
+        session.destroy(
+          new AmiError("deadline", `AMI login not complete after ${options.connectTimeoutMs ?? 10_000} ms`),
+        ),
+      options.connectTimeoutMs ?? 10_000,
+    );
+    try {
+      await Promise.race([session.bannerReceived, session.closed.then((reason) => Promise.reject(reason))]);
+      const login = await Promise.race([
+        this.#send(
+          session,
+          "Login",
+          { Username: options.username, Secret: options.secret, Events: "on" },
+          options.connectTimeoutMs ?? 10_000,
+        ),
+        session.closed.then((reason) => Promise.reject(reason)),
+      ]);
+      if (login.response !== "Success") {
+        throw new AmiError("unauthenticated", `AMI login refused: ${login.get("Message") ?? login.response ?? ""}`);
+      }
+      session.startKeepalive(options.pingIntervalMs ?? 20_000, (timeoutMs) =>
+        this.#send(session, "Ping", {}, timeoutMs),
+      );
+      return session;
+    } catch (error) {
+      const failure = classifySocketError(error, "AMI connect");
+      session.destroy(failure);
+      throw failure;
+    } finally {
+      clearTimeout(timeout);
+      this.#opening = undefined;
+    }
+  }
+
+  #send(session: Session, action: string, fields: AmiActionFields | undefined, timeoutMs: number): Promise<AmiMessage> {
+    const actionId = `${this.#actionIdPrefix}${++this.#actionCounter}`;
+    let text: string;
+    try {
+      text = formatAmiAction(action, actionId, fields);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return session.request(actionId, text, timeoutMs, action);
+  }
+
+  #deliver(event: AmiMessage): void {
+    for (const listener of this.#eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log.error({ err: error, event: event.event }, "AMI event listener failed");
+      }
+    }
+  }
+
+  #notifyState(connected: boolean): void {
+    for (const listener of this.#stateListeners) {
+      try {
+        listener(connected);
+      } catch (error) {
+        this.#log.error({ err: error }, "AMI connection listener failed");
+      }
+    }
+  }
+}
+
+interface SessionHooks {
+  onEvent(event: AmiMessage): void;
+  onUnmatched(response: AmiMessage): void;
+  onParserError(error: unknown): void;
+}
+
+/** One TCP socket and its in-flight actions. */
+class Session {
+  banner = "";
+  /** Resolves, never rejects, with why the socket closed. */
+  readonly closed: Promise<AmiError>;
+  readonly bannerReceived: Promise<void>;
+  readonly #socket: Socket;
+  readonly #inFlight = new Map<string, InFlight>();
+  #closeReason: AmiError | undefined;
+  #keepalive: NodeJS.Timeout | undefined;
+
+  constructor(options: AmiConnectionOptions, stats: AmiConnectionStats, hooks: SessionHooks) {
+    let bannerSeen: () => void = () => undefined;
+    this.bannerReceived = new Promise((resolve) => {
+      bannerSeen = resolve;
+    });
+    const parser = createAmiParser({
+      onBanner: (banner) => {
+        this.banner = banner;
+        bannerSeen();
+      },
+      onMessage: (message) => {
+        // A server that skips the banner still gets its login.
+        bannerSeen();
+        if (message.event === undefined) this.#settle(message, hooks);
+        else hooks.onEvent(message);
+      },
+      onListenerError: hooks.onParserError,
+    });
+    const socket = connect({ host: options.host, port: options.port });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 30_000);
+    socket.on("data", (chunk: Buffer) => parser.push(chunk));
+    socket.on("error", (error) => {
+      this.#closeReason ??= classifySocketError(error, `AMI socket ${options.host}:${options.port}`);
+    });
+    this.#socket = socket;
+    this.closed = new Promise((resolve) => {
+      socket.on("close", () => {
+        parser.end();
+        addStats(stats.parser, parser.stats);
+        if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
+        const reason = this.#closeReason ?? new AmiError("aborted", "the PBX closed the AMI connection");
+        for (const [actionId, inFlight] of this.#inFlight) {
+          clearTimeout(inFlight.timer);
+          inFlight.reject(new AmiError(reason.code, reason.message, { cause: reason }));
+          this.#inFlight.delete(actionId);
+        }
+        resolve(reason);
+      });
+    });
+  }
+
+  request(actionId: string, text: string, timeoutMs: number, action: string): Promise<AmiMessage> {
+    if (this.#closeReason !== undefined || this.#socket.destroyed) {
+      return Promise.reject(new AmiError("unavailable", "not connected to the PBX"));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#inFlight.delete(actionId);
+        reject(new AmiError("deadline", `no response to ${action} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#inFlight.set(actionId, { resolve, reject, timer });
+      this.#socket.write(text);
+    });
+  }
+
+  /** Pings every `intervalMs`; an unanswered ping means a dead peer: the socket is closed. */
+  startKeepalive(intervalMs: number, ping: (timeoutMs: number) => Promise<AmiMessage>): void {
+    if (intervalMs <= 0) return;
+    this.#keepalive = setInterval(() => {
+      ping(intervalMs).catch((error: unknown) => {
+        if (error instanceof AmiError && error.code === "deadline") {
+          this.destroy(new AmiError("deadline", `keepalive Ping unanswered for ${intervalMs} ms`));
+        }
+      });
+    }, intervalMs);
+    this.#keepalive.unref();
+  }
+
+  destroy(reason: AmiError): void {
+    this.#closeReason ??= reason;
+    this.#socket.destroy();
+  }
+
+  #settle(response: AmiMessage, hooks: SessionHooks): void {
+    const actionId = response.get("ActionID");
+    const inFlight = actionId === undefined ? undefined : this.#inFlight.get(actionId);
+    if (actionId === undefined || inFlight === undefined) {
+      hooks.onUnmatched(response);
+      return;
+    }
+    this.#inFlight.delete(actionId);
+    clearTimeout(inFlight.timer);
+    inFlight.resolve(response);
+  }
+}
+
+function addStats(total: AmiParserStats, session: Readonly<AmiParserStats>): void {
+  for (const key of Object.keys(total) as (keyof AmiParserStats)[]) total[key] += session[key];
+}
