@@ -3,11 +3,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { CommandStatus } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import {
+  type ListCdrsRequest,
+  ListCdrsRequestSchema,
+  type ListCdrsResponse,
+  ListCdrsResponseSchema,
+} from "@callmesh/gen/callmesh/crm/v1/cdr_service_pb.js";
 import { CallDirection, CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
+import * as grpc from "@grpc/grpc-js";
 import { connectFakeAgent } from "./support/fake-agent.js";
+import { eventually } from "./support/processes.js";
 import { postJson, readTopic, startTestServer, type TestServer, testCredentials } from "./support/server.js";
 
 const clickToCall = "callmesh.crm.v1.CallService/ClickToCall";
@@ -186,6 +195,24 @@ describe("gateway API", () => {
     await assert.rejects(agent.done, /token/);
   });
 
+  it("answers a grpc-js client on the same port", async () => {
+    const client = new grpc.Client(new URL(server.url).host, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${testCredentials.apiKey}`);
+    const response = await new Promise<ListCdrsResponse>((resolve, reject) =>
+      client.makeUnaryRequest(
+        "/callmesh.crm.v1.CdrService/ListCdrs",
+        (request: ListCdrsRequest) => Buffer.from(toBinary(ListCdrsRequestSchema, request)),
+        (bytes: Buffer) => fromBinary(ListCdrsResponseSchema, bytes),
+        create(ListCdrsRequestSchema, { pageSize: 1 }),
+        metadata,
+        (error, value) => (error || !value ? reject(error) : resolve(value)),
+      ),
+    );
+    client.close();
+    assert.ok(response.cdrs.length <= 1);
+  });
+
   it("serves health, readiness and metrics", async () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
@@ -193,13 +220,3 @@ describe("gateway API", () => {
     assert.match(metrics, /callmesh_gateway_agent_items_total/);
   });
 });
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(50);
-  }
-}
