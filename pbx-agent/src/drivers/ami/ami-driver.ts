@@ -1,0 +1,209 @@
+import { CommandStatus, type Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
+import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
+import { AmiError } from "./ami-error.js";
+import type { NumberPlanOptions } from "./ami-number-plan.js";
+import { extensionStateRefusal, planOriginate } from "./ami-originate.js";
+
+export interface AmiDriverOptions extends NumberPlanOptions {
+  host: string;
+  port: number;
+  username: string;
+  secret: string;
+  /** Put on every CallEvent and Cdr. */
+  agentId: string;
+  logger: Logger;
+  /** Context of the extensions: where ExtensionState looks and the Originate dials from; default "from-internal". */
+  originateContext?: string;
+  /** How long the agent's phone rings when the command gives no timeout; default 30 s. */
+  defaultRingSeconds?: number;
+  connectTimeoutMs?: number;
+  actionTimeoutMs?: number;
+  pingIntervalMs?: number;
+  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+  /** See AmiCallTrackerOptions.cdrGraceMs. */
+  cdrGraceMs?: number;
+}
+
+export interface AmiDriver extends PbxDriver {
+  readonly stats: {
+    readonly connection: Readonly<AmiConnectionStats>;
+    readonly tracker: Readonly<AmiCallTrackerStats>;
+  };
+}
+
+/** How often ended calls are checked for a Cdr whose wait is over. */
+const TICK_MS = 500;
+
+/** The PbxDriver for Asterisk/FreePBX over AMI: connection → parser → call tracker → outputs. */
+export function createAmiDriver(options: AmiDriverOptions): AmiDriver {
+  return new AmiPbxDriver(options);
+}
+
+class AmiPbxDriver implements AmiDriver {
+  readonly kind = PbxKind.ASTERISK;
+  readonly #options: AmiDriverOptions;
+  readonly #log: Logger;
+  readonly #connection: AmiConnection;
+  readonly #tracker: AmiCallTracker;
+  readonly #outputListeners: ((output: CallOutput) => void)[] = [];
+  readonly #stateListeners: ((connected: boolean) => void)[] = [];
+  #ready = false;
+  #pbxVersion = "";
+  /** Counts logins, so that a version probe of a session already lost does not report it up. */
+  #session = 0;
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(options: AmiDriverOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ driver: "ami" });
+    this.#connection = createAmiConnection({ ...options, logger: this.#log });
+    this.#tracker = createAmiCallTracker({
+      agentId: options.agentId,
+      trunkContexts: options.trunkContexts,
+      extensionPattern: options.extensionPattern,
+      cdrGraceMs: options.cdrGraceMs,
+      logger: this.#log,
+      onOutput: (output) => this.#deliver(output),
+    });
+    this.#connection.onEvent((event) => this.#tracker.handle(event));
+    this.#connection.onConnectionChange((connected) => this.#connectionChanged(connected));
+  }
+
+  get connected(): boolean {
+    return this.#ready;
+  }
+
+  get pbxVersion(): string {
+    return this.#pbxVersion;
+  }
+
+  get stats() {
+    return { connection: this.#connection.stats, tracker: this.#tracker.stats };
+  }
+
+  start(): void {
+    this.#ticker ??= setInterval(() => this.#tracker.tick(), TICK_MS);
+    this.#ticker.unref();
+    this.#connection.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+    await this.#connection.stop();
+    // Ended calls should not lose their Cdr to a shutdown; calls still up are rebuilt on restart.
+    this.#tracker.flush();
+  }
+
+  onOutput(listener: (output: CallOutput) => void): void {
+    this.#outputListeners.push(listener);
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.#stateListeners.push(listener);
+  }
+
+  async originate(command: Originate): Promise<CommandOutcome> {
+    const log = this.#log.child({ callId: command.callId });
+    if (!this.#connection.connected) {
+      return { status: CommandStatus.PBX_UNREACHABLE, message: "not connected to the PBX" };
+    }
+    const context = this.#options.originateContext ?? "from-internal";
+    const plan = planOriginate(command, context, this.#options.defaultRingSeconds ?? 30);
+    if ("refusal" in plan) return { status: CommandStatus.PBX_REFUSED, message: plan.refusal };
+    try {
+      const state = await this.#connection.sendAction("ExtensionState", { Exten: command.extension, Context: context });
+      const refusal = extensionStateRefusal(state, command.extension);
+      if (refusal !== undefined) {
+        log.info({ extension: command.extension, status: refusal.status }, refusal.message);
+        return refusal;
+      }
+      // Registered before sending: the call's first events can come before the response.
+      this.#tracker.expectOriginate({
+        callId: command.callId,
+        extension: command.extension,
+        context,
+        destination: command.destination,
+        variables: command.variables,
+      });
+      const response = await this.#connection.sendAction("Originate", plan.fields);
+      if (response.response === "Success") {
+        log.info({ extension: command.extension, destination: command.destination }, "originate queued");
+        return { status: CommandStatus.OK, message: response.get("Message") ?? "Originate queued" };
+      }
+      this.#tracker.cancelOriginate(command.callId);
+      const message = `Originate refused: ${response.get("Message") ?? response.response ?? ""}`;
+      log.warn({ extension: command.extension }, message);
+      return { status: CommandStatus.PBX_REFUSED, message };
+    } catch (error) {
+      // No answer or a lost connection: the Originate may still run, so its expectation stays.
+      const outcome = outcomeOfError(error);
+      log.warn({ err: error, status: outcome.status }, "originate failed");
+      return outcome;
+    }
+  }
+
+  async #connectionChanged(connected: boolean): Promise<void> {
+    const session = ++this.#session;
+    if (!connected) {
+      this.#setReady(false);
+      return;
+    }
+    const version = await this.#probeVersion();
+    if (session !== this.#session) return;
+    this.#pbxVersion = version;
+    this.#setReady(true);
+  }
+
+  /** Asterisk's own version from CoreSettings; the banner's AMI version if that fails. */
+  async #probeVersion(): Promise<string> {
+    try {
+      const settings = await this.#connection.sendAction("CoreSettings");
+      const version = settings.get("AsteriskVersion");
+      if (settings.response === "Success" && version) return version;
+    } catch (error) {
+      this.#log.warn({ err: error }, "CoreSettings failed; reporting the AMI banner as the version");
+    }
+    return this.#connection.banner;
+  }
+
+  #setReady(ready: boolean): void {
+    if (this.#ready === ready) return;
+    this.#ready = ready;
+    for (const listener of this.#stateListeners) {
+      try {
+        listener(ready);
+      } catch (error) {
+        this.#log.error({ err: error }, "connection listener failed");
+      }
+    }
+  }
+
+  #deliver(output: CallOutput): void {
+    for (const listener of this.#outputListeners) {
+      try {
+        listener(output);
+      } catch (error) {
+        this.#log.error({ err: error, kind: output.kind }, "output listener failed");
+      }
+    }
+  }
+}
+
+function outcomeOfError(error: unknown): CommandOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof AmiError)) return { status: CommandStatus.PBX_REFUSED, message };
+  switch (error.code) {
+    case "deadline":
+      return { status: CommandStatus.TIMEOUT, message };
+    case "invalid_argument":
+      return { status: CommandStatus.PBX_REFUSED, message };
+    default:
+      return { status: CommandStatus.PBX_UNREACHABLE, message };
+  }
+}
