@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseAmiTimestamp, secondsBetween, timestampFromMicros } from "./ami-time.js";
+
+describe("AMI time", () => {
+  it("reads Timestamp headers to the exact microsecond", () => {
+    assert.equal(parseAmiTimestamp("1796125061.659274"), 1_796_125_061_659_274);
+    assert.equal(parseAmiTimestamp("1796125061.5"), 1_796_125_061_500_000);
+    assert.equal(parseAmiTimestamp("1796125061"), 1_796_125_061_000_000);
+    assert.equal(parseAmiTimestamp(undefined), undefined);
+    assert.equal(parseAmiTimestamp("soon"), undefined);
+    assert.equal(parseAmiTimestamp("1.x"), undefined);
+  });
+
+  it("writes protobuf Timestamps and whole seconds like Asterisk's billsec", () => {
+    const timestamp = timestampFromMicros(1_796_125_061_659_274);
+    assert.equal(timestamp.seconds, 1_796_125_061n);
+    assert.equal(timestamp.nanos, 659_274_000);
+    assert.equal(secondsBetween(1_000_000, 3_999_999), 2);
+    assert.equal(secondsBetween(5, 1), 0);
+  });
+});
