@@ -1,6 +1,6 @@
 import type { CommandStatus, Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
-import type { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { CallEvent } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import type { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 
 /** What a driver produces for each finished piece of call truth, in order. */
