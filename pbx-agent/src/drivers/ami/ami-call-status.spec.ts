@@ -11,7 +11,7 @@ const facts = (overrides: Partial<CallOutcomeFacts>): CallOutcomeFacts => ({
   ...overrides,
 });
 
-describe("call status", () => {
+describe("call status", { timeout: 5000 }, () => {
   // The outcomes the real captures were designed to have (expected-ast-real-A.json).
   const cases: [string, Partial<CallOutcomeFacts>, CallStatus][] = [
     ["answered", { answered: true, dialStatus: "ANSWER" }, CallStatus.SUCCESS],

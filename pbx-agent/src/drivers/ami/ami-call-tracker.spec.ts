@@ -150,7 +150,7 @@ const SCENARIOS = [
   "ast-real-17q-click-to-call-agent-noanswer-A.txt",
 ];
 
-describe("AMI call tracker", () => {
+describe("AMI call tracker", { timeout: 10_000 }, () => {
   describe("replays of real Asterisk 20 calls match their designed outcome", () => {
     for (const file of SCENARIOS) {
       it(file, () => {

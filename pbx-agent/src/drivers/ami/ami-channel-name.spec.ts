@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseChannelName } from "./ami-channel-name.js";
 
-describe("channel names", () => {
+describe("channel names", { timeout: 5000 }, () => {
   it("drops the uniqueness suffix of phones and trunks", () => {
     assert.deepEqual(parseChannelName("PJSIP/1001-00000043"), { tech: "PJSIP", resource: "1001" });
     assert.deepEqual(parseChannelName("PJSIP/provider-0000000a"), { tech: "PJSIP", resource: "provider" });

@@ -39,7 +39,7 @@ function countBlocks(bytes: Buffer): number {
   return blocks;
 }
 
-describe("AMI parser", () => {
+describe("AMI parser", { timeout: 10_000 }, () => {
   const capture = readCapture("ast-real-01a-inbound-answered-A.txt");
 
   it("reads a real Asterisk 20 session: banner line, then one message per block", () => {

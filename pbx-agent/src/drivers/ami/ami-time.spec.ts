@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseAmiTimestamp, secondsBetween, timestampFromMicros } from "./ami-time.js";
 
-describe("AMI time", () => {
+describe("AMI time", { timeout: 5000 }, () => {
   it("reads Timestamp headers to the exact microsecond", () => {
     assert.equal(parseAmiTimestamp("1796125061.659274"), 1_796_125_061_659_274);
     assert.equal(parseAmiTimestamp("1796125061.5"), 1_796_125_061_500_000);
