@@ -1,0 +1,23 @@
+import { parseConfig, portVar, z } from "@callmesh/platform/config.js";
+
+// An unset or empty variable takes the default (plain coercion would read "" as 0).
+const numberVar = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema);
+
+/** Every setting of the AMI simulator: env var, default, doc. */
+export const pbxSimConfigSchema = z.object({
+  AMI_SIM_HOST: z.string().min(1).default("127.0.0.1").describe("address the simulated Asterisk AMI listens on"),
+  AMI_SIM_PORT: numberVar(portVar(5038)).describe("TCP port of the simulated AMI (0: any free port)"),
+  AMI_SIM_USERNAME: z.string().min(1).default("callmesh").describe("AMI username clients log in with"),
+  AMI_SIM_SECRET: z.string().min(1).default("callmesh").describe("AMI secret clients log in with"),
+  AMI_SIM_TIME_SCALE: numberVar(z.coerce.number().min(0).default(1)).describe(
+    "multiplies the recorded gaps between events: 1 real time, 0.05 twenty times faster, 0 no delay",
+  ),
+  AMI_SIM_CALL_INTERVAL_MS: numberVar(z.coerce.number().int().min(0).default(0)).describe(
+    "play an inbound answered and an outbound busy call in turn every this many ms (0: no calls of its own)",
+  ),
+});
+
+export type PbxSimConfig = z.infer<typeof pbxSimConfigSchema>;
+
+export const parsePbxSimConfig = (env?: Record<string, string | undefined>) => parseConfig(pbxSimConfigSchema, env);
