@@ -9,6 +9,9 @@ import { createClient } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
+type ResponseCase = NonNullable<ConnectResponse["message"]["case"]>;
+type ResponseValue<K extends ResponseCase> = Extract<ConnectResponse["message"], { case: K }>["value"];
+
 /**
  * A scripted agent speaking the real AgentService protocol over gRPC, for tests of the
  * gateway on its own. (The system tests use the real pbx-agent.)
@@ -42,8 +45,7 @@ export function connectFakeAgent(url: string, token: string, agentId: string) {
     received,
     done,
     /** The first message (already received or next) of this case. */
-    next<K extends ConnectResponse["message"]["case"]>(kind: K, timeoutMs = 3000) {
-      type Value = Extract<ConnectResponse["message"], { case: K }>["value"];
+    async next<K extends ResponseCase>(kind: K, timeoutMs = 3000): Promise<ResponseValue<K>> {
       const seen = received.find((r) => r.message.case === kind);
       const found = seen
         ? Promise.resolve(seen)
@@ -57,10 +59,9 @@ export function connectFakeAgent(url: string, token: string, agentId: string) {
               },
             });
           });
-      return found.then((r) => {
-        received.splice(received.indexOf(r), 1);
-        return r.message.value as Value;
-      });
+      const response = await found;
+      received.splice(received.indexOf(response), 1);
+      return response.message.value as unknown as ResponseValue<K>;
     },
     close() {
       outbox.close();
