@@ -2,7 +2,7 @@
 // event log and CDRs, cdr-service, the gateway, an Asterisk AMI simulator making calls, and
 // a pbx-agent on it. CALLMESH_PARTS picks a subset (server = gateway + cdr-service), which
 // is how tests run the agent and the server as separate processes.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseCdrServiceConfig } from "@callmesh/cdr-service/config.js";
 import { startCdrService } from "@callmesh/cdr-service/main.js";
@@ -111,7 +111,12 @@ function devCredentials(): DevCredentials {
     apiKey: config.CALLMESH_DEV_API_KEY ?? saved.apiKey ?? newSecret("cmk"),
     agentToken: config.CALLMESH_DEV_AGENT_TOKEN ?? saved.agentToken ?? newSecret("cma"),
   };
-  writeFileSync(path, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  const text = `${JSON.stringify(credentials, null, 2)}\n`;
+  if (!existsSync(path) || readFileSync(path, "utf8") !== text) {
+    // Atomic: the server and agent parts may start at once and read it while it is written.
+    writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
   return credentials;
 }
 

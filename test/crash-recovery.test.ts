@@ -30,7 +30,14 @@ it("loses no CDR and stores none twice when the agent dies while the gateway is 
   };
   const agentEnv = { ...common, CALLMESH_PARTS: "agent", AMI_PORT: String(sim.port), CALLMESH_GATEWAY_URL: url };
   const serverEnv = { ...common, CALLMESH_PARTS: "server" };
-  const logs: string[] = [];
+  const logs: string[] = []; // every line, for the report on failure
+  const start = (env: Record<string, string>) => {
+    const lines: string[] = [];
+    const child = startParts(env, lines);
+    child.stdout?.on("data", (t: string) => logs.push(...t.split("\n").filter(Boolean)));
+    child.stderr?.on("data", (t: string) => logs.push(...t.split("\n").filter(Boolean)));
+    return { child, lines };
+  };
   let server: ChildProcess | undefined;
   let agent: ChildProcess | undefined;
   const listed = async () => {
@@ -38,10 +45,12 @@ it("loses no CDR and stores none twice when the agent dies while the gateway is 
     return (json.cdrs ?? []) as Record<string, unknown>[];
   };
   try {
-    server = startParts(serverEnv, logs);
-    await waitForLine(logs, /gateway listening/);
-    agent = startParts(agentEnv, logs);
-    await waitForLine(logs, /connected to the gateway/);
+    let started = start(serverEnv);
+    server = started.child;
+    await waitForLine(started.lines, /gateway listening/);
+    started = start(agentEnv);
+    agent = started.child;
+    await waitForLine(started.lines, /connected to the gateway/);
 
     await sim.playInboundAnswered();
     await eventually(async () => ((await listed()).length === 1 ? true : undefined), 15_000, "first CDR stored");
@@ -54,9 +63,10 @@ it("loses no CDR and stores none twice when the agent dies while the gateway is 
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await kill(agent, "SIGKILL");
 
-    server = startParts(serverEnv, logs);
-    await waitForLine(logs, /gateway listening/);
-    agent = startParts(agentEnv, logs);
+    started = start(serverEnv);
+    server = started.child;
+    await waitForLine(started.lines, /gateway listening/);
+    agent = start(agentEnv).child;
 
     const all = await eventually(
       async () => {
