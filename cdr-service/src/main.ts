@@ -1,13 +1,12 @@
-import { pathToFileURL } from "node:url";
 import { CdrService } from "@callmesh/gen/callmesh/crm/v1/cdr_service_pb.js";
-import { type DatabaseHandle, openDatabase } from "@callmesh/platform/database.js";
+import type { DatabaseHandle } from "@callmesh/platform/database.js";
 import type { EventLog } from "@callmesh/platform/event-log/event-log.js";
-import { openEventLog } from "@callmesh/platform/event-log/open-event-log.js";
 import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
 import { serve } from "@callmesh/platform/http/serve.js";
-import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
+import { runAsEntryPoint } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
+import { openServerBackends } from "@callmesh/platform/server-backends.js";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { createPostgresCdrStore } from "./adapters/postgres-cdr-store.js";
@@ -53,24 +52,12 @@ export async function startCdrService(
   };
 }
 
-async function main() {
+runAsEntryPoint(import.meta.url, createLogger("cdr-service"), async () => {
   const config = parseCdrServiceConfig();
-  if (!config.DATABASE_URL) {
-    throw new Error(
-      "cdr-service alone needs DATABASE_URL (PostgreSQL): on embedded PGlite it shares one process with the gateway, so run `npm start`",
-    );
-  }
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.CALLMESH_DATA_DIR });
-  const service = await startCdrService(config, { database, eventLog: await openEventLog(database) });
-  stopOnSignals(createLogger("cdr-service"), async () => {
+  const { database, eventLog } = await openServerBackends("cdr-service", config.DATABASE_URL);
+  const service = await startCdrService(config, { database, eventLog });
+  return async () => {
     await service.stop();
     await database.close();
-  });
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`cdr-service: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+  };
+});

@@ -1,12 +1,12 @@
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { type DatabaseHandle, openDatabase } from "@callmesh/platform/database.js";
+import { fileURLToPath } from "node:url";
+import type { DatabaseHandle } from "@callmesh/platform/database.js";
 import type { EventLog } from "@callmesh/platform/event-log/event-log.js";
-import { openEventLog } from "@callmesh/platform/event-log/open-event-log.js";
 import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
 import { serve } from "@callmesh/platform/http/serve.js";
-import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
+import { runAsEntryPoint } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
+import { openServerBackends } from "@callmesh/platform/server-backends.js";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { type GatewayConfig, parseGatewayConfig } from "./config.js";
 import { createAgentHub } from "./domain/agent-hub.js";
@@ -70,24 +70,12 @@ export async function startGateway(
   };
 }
 
-async function main() {
+runAsEntryPoint(import.meta.url, createLogger("gateway"), async () => {
   const config = parseGatewayConfig();
-  if (!config.DATABASE_URL) {
-    throw new Error(
-      "the gateway alone needs DATABASE_URL (PostgreSQL): on embedded PGlite it shares one process with cdr-service, so run `npm start`",
-    );
-  }
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.CALLMESH_DATA_DIR });
-  const gateway = await startGateway(config, { database, eventLog: await openEventLog(database) });
-  stopOnSignals(createLogger("gateway"), async () => {
+  const { database, eventLog } = await openServerBackends("gateway", config.DATABASE_URL);
+  const gateway = await startGateway(config, { database, eventLog });
+  return async () => {
     await gateway.stop();
     await database.close();
-  });
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`gateway: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+  };
+});

@@ -1,7 +1,6 @@
-import { pathToFileURL } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { type Command, CommandStatus, HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
-import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
+import { runAsEntryPoint } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { type AgentConfig, parseAgentConfig } from "./config.js";
 import { createAmiDriver } from "./drivers/ami/ami-driver.js";
@@ -73,16 +72,7 @@ export function startAgent(config: AgentConfig, deps: { logger?: Logger } = {}):
   };
 }
 
-function main() {
+runAsEntryPoint(import.meta.url, createLogger("pbx-agent"), () => {
   const agent = startAgent(parseAgentConfig());
-  stopOnSignals(createLogger("pbx-agent"), () => agent.stop());
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  try {
-    main();
-  } catch (error) {
-    process.stderr.write(`pbx-agent: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
-}
+  return () => agent.stop();
+});

@@ -5,7 +5,7 @@ import { backOff } from "exponential-backoff";
 import { type AmiActionFields, formatAmiAction } from "./ami-action.js";
 import { AmiError, classifySocketError } from "./ami-error.js";
 import type { AmiMessage } from "./ami-message.js";
-import { type AmiParserStats, createAmiParser } from "./ami-parser.js";
+import { type AmiParserStats, createAmiParser, createParserStats } from "./ami-parser.js";
 
 export interface AmiConnectionOptions {
   host: string;
@@ -76,15 +76,7 @@ class KeptConnection implements AmiConnection {
   readonly stats: AmiConnectionStats = {
     sessions: 0,
     unmatchedResponses: 0,
-    parser: {
-      messages: 0,
-      banners: 0,
-      oversizedLines: 0,
-      malformedLines: 0,
-      skippedBlocks: 0,
-      unterminatedFollows: 0,
-      truncatedBlocks: 0,
-    },
+    parser: createParserStats(),
   };
   readonly #options: AmiConnectionOptions;
   readonly #log: Logger;

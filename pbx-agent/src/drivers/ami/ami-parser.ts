@@ -52,6 +52,19 @@ const FOLLOWS_HEADERS = 1;
 /** Free text (blank lines included) until `--END COMMAND--`, possibly glued to the last line. */
 const FOLLOWS_TEXT = 2;
 
+/** All counters at zero. */
+export function createParserStats(): AmiParserStats {
+  return {
+    messages: 0,
+    banners: 0,
+    oversizedLines: 0,
+    malformedLines: 0,
+    skippedBlocks: 0,
+    unterminatedFollows: 0,
+    truncatedBlocks: 0,
+  };
+}
+
 export function createAmiParser(options: AmiParserOptions): AmiParser {
   return new StreamParser(options);
 }
@@ -64,15 +77,7 @@ export function createAmiParser(options: AmiParserOptions): AmiParser {
  * both with `getAll("Output")`.
  */
 class StreamParser implements AmiParser {
-  readonly stats: AmiParserStats = {
-    messages: 0,
-    banners: 0,
-    oversizedLines: 0,
-    malformedLines: 0,
-    skippedBlocks: 0,
-    unterminatedFollows: 0,
-    truncatedBlocks: 0,
-  };
+  readonly stats: AmiParserStats = createParserStats();
   readonly #options: AmiParserOptions;
   readonly #maxLine: number;
   readonly #maxFields: number;
