@@ -15,7 +15,7 @@ import { startAgent } from "@callmesh/pbx-agent/main.js";
 import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { optionalVar, parseConfig, portVar, z } from "@callmesh/platform/config.js";
 import { openDatabase } from "@callmesh/platform/database.js";
-import { openEventLog } from "@callmesh/platform/event-log/open-event-log.js";
+import { openEventLog, parseEventLogConfig } from "@callmesh/platform/event-log/open-event-log.js";
 import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 
@@ -52,7 +52,7 @@ let gatewayPort = parseGatewayConfig(env).CALLMESH_PORT;
 if (config.CALLMESH_PARTS.has("server")) {
   const cdrConfig = parseCdrServiceConfig(env);
   const database = await openDatabase({ url: cdrConfig.DATABASE_URL, dataDir: join(dataDir, "pglite") });
-  const eventLog = await openEventLog(database);
+  const eventLog = await openEventLog(database, parseEventLogConfig(env), { clientId: "callmesh", logger });
   const cdrService = await startCdrService(cdrConfig, { database, eventLog });
   const gatewayConfig = parseGatewayConfig({ CDR_SERVICE_URL: `http://127.0.0.1:${cdrService.port}`, ...env });
   const gateway = await startGateway(gatewayConfig, { database, eventLog });
@@ -61,6 +61,7 @@ if (config.CALLMESH_PARTS.has("server")) {
   stops.push(async () => {
     await gateway.stop();
     await cdrService.stop();
+    await eventLog.close();
     await database.close();
   });
 }

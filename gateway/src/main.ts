@@ -70,12 +70,14 @@ export async function startGateway(
   };
 }
 
-runAsEntryPoint(import.meta.url, createLogger("gateway"), async () => {
+const entryLogger = createLogger("gateway");
+runAsEntryPoint(import.meta.url, entryLogger, async () => {
   const config = parseGatewayConfig();
-  const { database, eventLog } = await openServerBackends("gateway", config.DATABASE_URL);
+  const { database, eventLog } = await openServerBackends("gateway", config.DATABASE_URL, entryLogger);
   const gateway = await startGateway(config, { database, eventLog });
   return async () => {
     await gateway.stop();
+    await eventLog.close();
     await database.close();
   };
 });

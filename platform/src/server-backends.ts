@@ -1,6 +1,7 @@
 import { type DatabaseHandle, openDatabase } from "./database.js";
 import type { EventLog } from "./event-log/event-log.js";
-import { openEventLog } from "./event-log/open-event-log.js";
+import { openEventLog, parseEventLogConfig } from "./event-log/open-event-log.js";
+import type { Logger } from "./logging.js";
 
 /**
  * The database and event log of a service started on its own. Embedded PGlite lives in
@@ -10,6 +11,7 @@ import { openEventLog } from "./event-log/open-event-log.js";
 export async function openServerBackends(
   service: string,
   databaseUrl: string | undefined,
+  logger: Logger,
 ): Promise<{ database: DatabaseHandle; eventLog: EventLog }> {
   if (!databaseUrl) {
     throw new Error(
@@ -17,5 +19,6 @@ export async function openServerBackends(
     );
   }
   const database = await openDatabase({ url: databaseUrl, dataDir: "" });
-  return { database, eventLog: await openEventLog(database) };
+  const eventLog = await openEventLog(database, parseEventLogConfig(), { clientId: service, logger });
+  return { database, eventLog };
 }

@@ -9,7 +9,7 @@ import { type DevCredentials, ensureDevTenant } from "@callmesh/gateway/domain/d
 import { startGateway } from "@callmesh/gateway/main.js";
 import { openDatabase } from "@callmesh/platform/database.js";
 import type { ConsumedRecord, EventLog, Topic } from "@callmesh/platform/event-log/event-log.js";
-import { openEventLog } from "@callmesh/platform/event-log/open-event-log.js";
+import { openEventLog, parseEventLogConfig } from "@callmesh/platform/event-log/open-event-log.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 
 export const testCredentials: DevCredentials = {
@@ -31,7 +31,7 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "callmesh-test-"));
   const logger = createLogger("test", process.env.CALLMESH_LOG_LEVEL ?? "silent");
   const database = await openDatabase({ dataDir: join(dataDir, "pglite") });
-  const eventLog = await openEventLog(database);
+  const eventLog = await openEventLog(database, parseEventLogConfig({}), { clientId: "test", logger });
   const cdr = await startCdrService(parseCdrServiceConfig({ CDR_SERVICE_PORT: "0" }), { database, eventLog, logger });
   const gateway = await startGateway(
     parseGatewayConfig({

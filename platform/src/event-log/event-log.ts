@@ -9,6 +9,8 @@ export interface EventLog {
   append(records: readonly LogRecord[]): Promise<void>;
   /** Runs until `signal` aborts, handing batches of `topic` to `handle` in log order. */
   consume(options: ConsumeOptions): Promise<void>;
+  /** Releases connections; consumers must have stopped. */
+  close(): Promise<void>;
 }
 
 /** The topics of the log; payloads are protobuf messages of `callmesh.events.v1`. */

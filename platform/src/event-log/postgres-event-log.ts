@@ -111,5 +111,6 @@ export async function createPostgresEventLog(
     });
   }
 
-  return { append, consume };
+  // The database belongs to whoever opened it; nothing of ours to release.
+  return { append, consume, close: async () => {} };
 }

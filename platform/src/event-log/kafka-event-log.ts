@@ -1,0 +1,158 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
+import type { Logger } from "../logging.js";
+import { type ConsumedRecord, type ConsumeOptions, type EventLog, type LogRecord, Topic } from "./event-log.js";
+
+export interface KafkaEventLogOptions {
+  /** host:port of the bootstrap brokers. */
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Partitions of call-events and cdrs when this creates them; records of one call share a partition. */
+  partitions?: number;
+  replicationFactor?: number;
+  /** Prefix of every topic name (separate environments, or test runs, on one cluster). */
+  topicPrefix?: string;
+}
+
+/** The record id travels as a header: Kafka has no identity of its own for a message. */
+const idHeader = "callmesh-id";
+
+/**
+ * The event log on Kafka (kafkajs). Topics are created at start; the producer is
+ * idempotent with acks from all in-sync replicas, one request in flight so retries keep
+ * order; records are keyed by call so a call stays on one partition, in order. Consumers
+ * take whole batches, commit only after the handler resolved, and keep retrying a failed
+ * batch, so nothing is skipped across rebalances and broker restarts.
+ */
+export async function createKafkaEventLog(options: KafkaEventLogOptions): Promise<EventLog> {
+  const prefix = options.topicPrefix ?? "";
+  const name = (topic: Topic) => `${prefix}${topic}`;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...rest } = entry.log;
+      options.logger.warn({ kafka: rest, namespace: entry.namespace }, message);
+    },
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 10 },
+  });
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const partitions = options.partitions ?? 6;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(Topic).map((topic) => ({
+        topic: name(topic),
+        numPartitions: topic === Topic.deadLetter ? 1 : partitions,
+        replicationFactor: options.replicationFactor ?? 1,
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumers = new Set<Consumer>();
+
+  async function append(records: readonly LogRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, LogRecord[]>();
+    for (const record of records) {
+      const list = byTopic.get(record.topic) ?? [];
+      list.push(record);
+      byTopic.set(record.topic, list);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic: name(topic as Topic),
+        messages: list.map((r) => ({
+          key: r.key,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          headers: { ...r.headers, [idHeader]: r.id },
+        })),
+      })),
+    });
+  }
+
+  async function consume(o: ConsumeOptions): Promise<void> {
+    const maxBatch = o.maxBatch ?? 500;
+    const consumer = kafka.consumer({
+      groupId: `${prefix}${o.group}`,
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 300,
+        maxRetryTime: 5_000,
+        restartOnFailure: async () => true,
+      },
+    });
+    consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: name(o.topic), fromBeginning: true });
+    const stopped = new Promise<void>((resolve) => o.signal.addEventListener("abort", () => resolve(), { once: true }));
+
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        for (let start = 0; start < batch.messages.length; start += maxBatch) {
+          const chunk = batch.messages.slice(start, start + maxBatch);
+          const records = chunk.map((m) => toRecord(o.topic, batch.partition, m));
+          // Retry the same records until they are handled; give up only when this
+          // consumer no longer owns the partition (a rebalance) or is stopping.
+          for (;;) {
+            if (!isRunning() || isStale() || o.signal.aborted) return;
+            try {
+              await o.handle(records);
+              break;
+            } catch (error) {
+              o.onError?.(error);
+              await sleep(1000);
+              await heartbeat();
+            }
+          }
+          const last = chunk[chunk.length - 1];
+          if (!last) continue;
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+          await heartbeat();
+        }
+      },
+    });
+
+    if (!o.signal.aborted) await stopped;
+    await consumer.disconnect();
+    consumers.delete(consumer);
+  }
+
+  return {
+    append,
+    consume,
+    async close() {
+      await Promise.all([...consumers].map((c) => c.disconnect()));
+      await producer.disconnect();
+    },
+  };
+}
+
+function toRecord(topic: Topic, partition: number, message: KafkaMessage): ConsumedRecord {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(message.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? String(value[0]) : String(value);
+  }
+  const { [idHeader]: id = "", ...rest } = headers;
+  return {
+    topic,
+    key: message.key?.toString("utf8") ?? "",
+    id,
+    value: message.value ?? new Uint8Array(),
+    headers: rest,
+    offset: `${partition}:${message.offset}`,
+  };
+}
