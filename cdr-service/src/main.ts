@@ -52,12 +52,14 @@ export async function startCdrService(
   };
 }
 
-runAsEntryPoint(import.meta.url, createLogger("cdr-service"), async () => {
+const entryLogger = createLogger("cdr-service");
+runAsEntryPoint(import.meta.url, entryLogger, async () => {
   const config = parseCdrServiceConfig();
-  const { database, eventLog } = await openServerBackends("cdr-service", config.DATABASE_URL);
+  const { database, eventLog } = await openServerBackends("cdr-service", config.DATABASE_URL, entryLogger);
   const service = await startCdrService(config, { database, eventLog });
   return async () => {
     await service.stop();
+    await eventLog.close();
     await database.close();
   };
 });
