@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
+import { type Consumer, type EachBatchPayload, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
 import type { Logger } from "../logging.js";
 import { type ConsumedRecord, type ConsumeOptions, type EventLog, type LogRecord, Topic } from "./event-log.js";
 
@@ -96,39 +96,47 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
     await consumer.subscribe({ topic: name(o.topic), fromBeginning: true });
     const stopped = new Promise<void>((resolve) => o.signal.addEventListener("abort", () => resolve(), { once: true }));
 
+    // The batch in hand: stopping waits for it, so its commit is not cut off by the disconnect.
+    let inFlight: Promise<void> = Promise.resolve();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        for (let start = 0; start < batch.messages.length; start += maxBatch) {
-          const chunk = batch.messages.slice(start, start + maxBatch);
-          const records = chunk.map((m) => toRecord(o.topic, batch.partition, m));
-          // Retry the same records until they are handled; give up only when this
-          // consumer no longer owns the partition (a rebalance) or is stopping.
-          for (;;) {
-            if (!isRunning() || isStale() || o.signal.aborted) return;
-            try {
-              await o.handle(records);
-              break;
-            } catch (error) {
-              o.onError?.(error);
-              await sleep(1000);
-              await heartbeat();
-            }
-          }
-          const last = chunk[chunk.length - 1];
-          if (!last) continue;
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-          ]);
-          await heartbeat();
-        }
+      eachBatch: (payload) => {
+        inFlight = handleBatch(payload);
+        return inFlight;
       },
     });
 
     if (!o.signal.aborted) await stopped;
+    await inFlight.catch(() => {});
     await consumer.disconnect();
     consumers.delete(consumer);
+
+    async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+      for (let start = 0; start < batch.messages.length; start += maxBatch) {
+        const chunk = batch.messages.slice(start, start + maxBatch);
+        const records = chunk.map((m) => toRecord(o.topic, batch.partition, m));
+        // Retry the same records until they are handled; give up only when this
+        // consumer no longer owns the partition (a rebalance) or is stopping.
+        for (;;) {
+          if (!isRunning() || isStale() || o.signal.aborted) return;
+          try {
+            await o.handle(records);
+            break;
+          } catch (error) {
+            o.onError?.(error);
+            await sleep(1000);
+            await heartbeat();
+          }
+        }
+        const last = chunk[chunk.length - 1];
+        if (!last) continue;
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ]);
+        await heartbeat();
+      }
+    }
   }
 
   return {
