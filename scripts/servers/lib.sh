@@ -151,7 +151,7 @@ EOF
 
 # go_env: the Go settings for builds: module and build caches under the cache dir.
 go_env() {
-  command -v go >/dev/null 2>&1 || die "Go is needed to build FerretDB: install Go 1.24 or newer (e.g. apt-get install golang-go, or from go.dev)"
+  command -v go >/dev/null 2>&1 || die "Go is needed to build FerretDB (go not found on PATH): install Go 1.24 or newer"
   export GOMODCACHE="$CACHE_DIR/go/mod" GOCACHE="$CACHE_DIR/go/build" GOTOOLCHAIN=local CGO_ENABLED=0
   export GOFLAGS="-buildvcs=false -modcacherw"
 }
