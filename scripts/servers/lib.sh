@@ -40,6 +40,8 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 # pid_alive PID [PATTERN]: the process exists (and its command line contains PATTERN).
 pid_alive() {
   [[ $1 =~ ^[0-9]+$ ]] && kill -0 "$1" 2>/dev/null || return 1
+  # A zombie (killed, not yet reaped) is dead.
+  [[ $(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) != Z ]] || return 1
   [[ -z ${2:-} ]] && return 0
   tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
 }

@@ -51,7 +51,7 @@ pg_socket_dir() {
 # Runs a PostgreSQL binary as the user the server runs as.
 pg_as() {
   if [[ $(id -u) == 0 ]]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -116,6 +116,14 @@ max_connections = 200
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
   fi
+  # After a SIGKILL the old postmaster may linger unreaped for a moment; PostgreSQL refuses
+  # to start while the pid in its lock file exists, so wait for it to go.
+  local old i
+  old=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+  for ((i = 0; i < 100; i++)); do
+    [[ $old =~ ^[0-9]+$ && -e /proc/$old ]] || break
+    sleep 0.1
+  done
   ensure_port_free PostgreSQL "$PG_PORT" CALLMESH_PG_PORT
   if ! pg_as "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$log" -w -t "$START_TIMEOUT" \
     -o "-c port=$PG_PORT -c listen_addresses=$HOST -c unix_socket_directories=$sock" start >/dev/null 2>&1 9>&-; then
