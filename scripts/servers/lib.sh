@@ -141,11 +141,11 @@ $deps
 </project>
 EOF
   rm -rf "$dir/libs.tmp"
-  if ! mvn -B -q -f "$dir/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
+  if ! timeout "${CALLMESH_INSTALL_TIMEOUT:-1200}" mvn -B -q -f "$dir/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$dir/libs.tmp" >"$dir/mvn.log" 2>&1; then
     show_log mvn "$dir/mvn.log"
-    die "mvn could not fetch the jars for $dir (log above)"
+    die "mvn could not fetch the jars for $dir in ${CALLMESH_INSTALL_TIMEOUT:-1200}s (log above)"
   fi
   rm -rf "$dir/libs"
   mv "$dir/libs.tmp" "$dir/libs"

@@ -30,7 +30,7 @@ mongo_install() {
   say "FerretDB $FERRETDB_VERSION: building from the Go module proxy's source into $FERRETDB_HOME"
   local log="$CACHE_DIR/ferretdb-build.log" src="$FERRETDB_HOME/src" dir
   mkdir -p "$FERRETDB_HOME"
-  if ! dir=$(cd "$CACHE_DIR" && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" 2>"$log" |
+  if ! dir=$(cd "$CACHE_DIR" && timeout "${CALLMESH_INSTALL_TIMEOUT:-1200}" go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" 2>"$log" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') || [[ -z $dir ]]; then
     show_log "go mod download" "$log"
     die "could not download github.com/FerretDB/FerretDB@$FERRETDB_VERSION from the Go module proxy (log above)"
@@ -39,7 +39,7 @@ mongo_install() {
   cp -R "$dir" "$src"
   chmod -R u+w "$src"
   printf '%s\n' "$FERRETDB_VERSION" >"$src/build/version/version.txt"
-  if ! (cd "$src" && go build -trimpath -o "$FERRETDB_HOME/bin/ferretdb.tmp" ./cmd/ferretdb) >>"$log" 2>&1; then
+  if ! (cd "$src" && timeout "${CALLMESH_INSTALL_TIMEOUT:-1200}" go build -trimpath -o "$FERRETDB_HOME/bin/ferretdb.tmp" ./cmd/ferretdb) >>"$log" 2>&1; then
     show_log "go build" "$log"
     die "building FerretDB failed (log above)"
   fi
