@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test file: unit specs beside the code (*.spec.ts) and system tests (test/**/*.test.ts).
-# Node 20's test runner takes no globs, so the files are listed here. Extra arguments go to node.
+# Node 20's test runner takes no globs, so the files are listed here (CALLMESH_TEST_FILES picks
+# some instead). Extra arguments go to node.
 #
 # First the real servers (scripts/servers): those not running are started, their settings
 # (servers.sh env) exported, and on exit only the ones started here are stopped. A server that
@@ -22,8 +23,12 @@ while IFS= read -r line; do
   [[ -n $line ]] && export "${line?}"
 done < <(bash scripts/servers/servers.sh env)
 
-mapfile -t files < <(
-  find gen platform pbx-sim pbx-agent gateway cdr-service -name node_modules -prune -o -name '*.spec.ts' -print
-  find test -name '*.test.ts'
-)
+if [[ -n ${CALLMESH_TEST_FILES:-} ]]; then
+  read -ra files <<<"$CALLMESH_TEST_FILES" # e.g. npm run test:faults
+else
+  mapfile -t files < <(
+    find gen platform pbx-sim pbx-agent gateway cdr-service -name node_modules -prune -o -name '*.spec.ts' -print
+    find test -name '*.test.ts'
+  )
+fi
 node --import tsx --test "$@" "${files[@]}"

@@ -16,11 +16,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs `npm start`'s entry point with `env` as a child process; its log lines go to `lines`. */
+/** Settings that move the system off its embedded defaults (scripts/test.sh exports them for the suites that want the real servers). */
+const realServerVars = /^(DATABASE_URL|KAFKA_|MONGODB_|S3_)/;
+
+/** The environment of this process without the real servers' settings: the embedded system. */
+export function embeddedEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !realServerVars.test(name)));
+}
+
+/**
+ * Runs `npm start`'s entry point with `env` as a child process, on embedded defaults unless
+ * `env` names servers; its log lines go to `lines`.
+ */
 export function startParts(env: Record<string, string>, lines: string[] = []): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
     cwd: root,
-    env: { ...process.env, CALLMESH_LOG_LEVEL: "info", ...env },
+    env: { ...embeddedEnv(), CALLMESH_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [child.stdout, child.stderr]) {
