@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import type { DatabaseHandle } from "@callmesh/platform/database.js";
 import { and, arrayContains, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import { cdrExtensions, cdrStartedAtMs } from "../domain/cdr-search-keys.js";
 import type { CdrQuery, CdrStore } from "../ports/cdr-store.js";
 import { cdrs } from "./postgres-schema.js";
 
@@ -71,17 +71,14 @@ export async function createPostgresCdrStore(database: DatabaseHandle): Promise<
 }
 
 function toRow(cdr: Cdr) {
-  const started = cdr.startedAt ?? cdr.endedAt;
-  const extensions = new Set([cdr.answeredBy, ...cdr.rungExtensions, ...cdr.missedExtensions, cdr.fromNumber]);
-  extensions.delete("");
   return {
     tenantId: cdr.tenantId,
     id: cdr.id,
     callId: cdr.callId,
-    startedAtMs: started ? Math.floor(timestampMs(started)) : 0,
+    startedAtMs: cdrStartedAtMs(cdr),
     direction: cdr.direction,
     status: cdr.status,
-    extensions: [...extensions],
+    extensions: cdrExtensions(cdr),
     record: toJson(CdrSchema, cdr),
   };
 }
