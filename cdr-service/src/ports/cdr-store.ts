@@ -4,9 +4,9 @@ import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 /** Which CDRs of one tenant to list. */
 export interface CdrQuery {
   tenantId: string;
-  /** Calls started at or after (ms since epoch). */
+  /** Calls started at or after (whole ms since epoch). */
   startedFrom?: number;
-  /** Calls started before (ms since epoch). */
+  /** Calls started before (whole ms since epoch). */
   startedBefore?: number;
   direction?: CallDirection;
   /** Calls this extension made, rang on or answered. */

@@ -13,8 +13,10 @@ export function createCdrService(deps: { store: CdrStore }): Partial<ServiceImpl
       const tenantId = tenantOf(context);
       const page = await deps.store.list({
         tenantId,
-        startedFrom: request.startTime ? timestampMs(request.startTime) : undefined,
-        startedBefore: request.endTime ? timestampMs(request.endTime) : undefined,
+        // Stores keep whole ms; rounding a sub-ms bound up keeps from-inclusive and
+        // before-exclusive exact (and PostgreSQL refuses a fraction for a bigint).
+        startedFrom: request.startTime ? Math.ceil(timestampMs(request.startTime)) : undefined,
+        startedBefore: request.endTime ? Math.ceil(timestampMs(request.endTime)) : undefined,
         direction: request.direction || undefined,
         extension: request.extension || undefined,
         limit: request.pageSize || defaultPageSize,
