@@ -33,3 +33,11 @@ export interface CdrStore {
   list(query: CdrQuery): Promise<{ cdrs: Cdr[]; next?: CdrCursor }>;
   get(tenantId: string, id: string): Promise<Cdr | undefined>;
 }
+
+/** An opened store: the port plus what the composition root needs to run it. */
+export interface CdrStoreHandle {
+  readonly store: CdrStore;
+  /** Resolves true when the backing database answers (for /readyz); never rejects. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
