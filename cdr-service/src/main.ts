@@ -9,9 +9,10 @@ import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
 import { openServerBackends } from "@callmesh/platform/server-backends.js";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import { createPostgresCdrStore } from "./adapters/postgres-cdr-store.js";
+import { openCdrStore } from "./adapters/open-cdr-store.js";
 import { type CdrServiceConfig, parseCdrServiceConfig } from "./config.js";
 import { runCdrIngest } from "./domain/cdr-ingest.js";
+import type { CdrStoreHandle } from "./ports/cdr-store.js";
 import { createCdrService } from "./rpc/cdr-service.js";
 
 export interface RunningCdrService {
@@ -26,7 +27,8 @@ export async function startCdrService(
 ): Promise<RunningCdrService> {
   const logger = deps.logger ?? createLogger("cdr-service");
   const metrics = createMetricsRegistry("cdr-service");
-  const store = await createPostgresCdrStore(deps.database);
+  const cdrStore = await openCdrStore(config, deps.database, logger);
+  const { store } = cdrStore;
   const stopping = new AbortController();
 
   const ingest = runCdrIngest({ eventLog: deps.eventLog, store, logger, metrics, signal: stopping.signal });
@@ -38,7 +40,7 @@ export async function startCdrService(
   const server = await serve({
     host: config.CDR_SERVICE_HOST,
     port: config.CDR_SERVICE_PORT,
-    handler: withOpsRoutes(api, { registry: metrics, ready: () => deps.database.ping().then(() => true) }),
+    handler: withOpsRoutes(api, { registry: metrics, ready: () => isReady(deps.database, cdrStore) }),
   });
   logger.info({ port: server.port }, "cdr-service listening");
 
@@ -47,9 +49,22 @@ export async function startCdrService(
     async stop() {
       stopping.abort();
       await Promise.all([server.close(), ingest]);
+      await cdrStore.close();
       logger.info("cdr-service stopped");
     },
   };
+}
+
+/** Ready when the database (event log, PGlite CDRs) and the CDR store both answer. */
+async function isReady(database: DatabaseHandle, cdrStore: CdrStoreHandle): Promise<boolean> {
+  const [databaseUp, storeUp] = await Promise.all([
+    database.ping().then(
+      () => true,
+      () => false,
+    ),
+    cdrStore.ping(),
+  ]);
+  return databaseUp && storeUp;
 }
 
 const entryLogger = createLogger("cdr-service");
