@@ -1,0 +1,216 @@
+// Zero loss under faults (issue 3): calls flow simulator → agent → gateway → Kafka →
+// cdr-service → MongoDB while the test SIGKILLs, in turn, the gateway, the Kafka broker,
+// cdr-service and the MongoDB-wire server, restarting each. At the end the store must hold
+// every call's CDR exactly once. `npm run test:faults` plays 20,000 calls; under `npm test`
+// CALLMESH_FAULT_CALLS keeps it smaller. Needs the real servers (`npm test` starts them).
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ensureDevTenant } from "@callmesh/gateway/domain/dev-bootstrap.js";
+import { createTenantDirectory } from "@callmesh/gateway/domain/tenant-directory.js";
+import { CallDirection } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
+import { openDatabase } from "@callmesh/platform/database.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import { MongoClient } from "mongodb";
+import { eventually, freePort, kill, waitForLine } from "./support/processes.js";
+import { testCredentials } from "./support/server.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const calls = Number(process.env.CALLMESH_FAULT_CALLS ?? 2000);
+const required = ["DATABASE_URL", "KAFKA_BROKERS", "MONGODB_URL"] as const;
+for (const name of required) {
+  if (!process.env[name])
+    throw new Error(`${name} is not set: run via \`npm test\` / \`npm run test:faults\`, which start the servers`);
+}
+const env = process.env as Record<(typeof required)[number], string>;
+
+it(`stores each of ${calls} calls exactly once while every component is killed in turn`, {
+  timeout: 1_800_000,
+}, async () => {
+  const run = randomUUID().slice(0, 8);
+  const database = `faults_${run}`;
+  const [gatewayPort, cdrPort] = [await freePort(), await freePort()];
+  const spoolDir = mkdtempSync(join(tmpdir(), "callmesh-faults-"));
+  const common = {
+    ...process.env,
+    CALLMESH_LOG_LEVEL: "info",
+    KAFKA_TOPIC_PREFIX: `faults-${run}.`,
+    MONGODB_DATABASE: database,
+    CALLMESH_HOST: "127.0.0.1",
+    CALLMESH_PORT: String(gatewayPort),
+    CDR_SERVICE_PORT: String(cdrPort),
+    CDR_SERVICE_URL: `http://127.0.0.1:${cdrPort}`,
+  };
+  const started = Date.now();
+  const timeline: string[] = [];
+  const mark = (what: string) => {
+    const line = `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${what}`;
+    timeline.push(line);
+    process.stderr.write(`${line}\n`);
+  };
+  const logs = new Map<string, string[]>();
+  const launch = (script: string, extra: Record<string, string> = {}) => {
+    const lines: string[] = [];
+    logs.set(script, lines);
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: root,
+      env: { ...common, ...extra },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding("utf8");
+      stream.on("data", (text: string) => {
+        lines.push(...text.split("\n").filter(Boolean));
+        lines.splice(0, Math.max(0, lines.length - 2000));
+      });
+    }
+    return { child, lines };
+  };
+  const startGateway = async () => {
+    const p = launch("gateway/src/main.ts");
+    await waitForLine(p.lines, /gateway listening/, 60_000);
+    return p.child;
+  };
+  const startCdrService = async () => {
+    const p = launch("cdr-service/src/main.ts");
+    await waitForLine(p.lines, /cdr-service listening/, 60_000);
+    return p.child;
+  };
+
+  const sim = await startAmiSimulator({ timeScale: 0, logger: createLogger("pbx-sim", "silent") });
+  const mongo = new MongoClient(env.MONGODB_URL, { serverSelectionTimeoutMS: 2000 });
+  let gateway: ChildProcess | undefined;
+  let cdrService: ChildProcess | undefined;
+  let agent: ChildProcess | undefined;
+  try {
+    gateway = await startGateway();
+    const db = await openDatabase({ url: env.DATABASE_URL, dataDir: "" });
+    await ensureDevTenant(createTenantDirectory(db.db), testCredentials);
+    await db.close();
+    cdrService = await startCdrService();
+    const agentProcess = launch("pbx-agent/src/main.ts", {
+      CALLMESH_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+      CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
+      CALLMESH_AGENT_ID: testCredentials.agentId,
+      CALLMESH_SPOOL_DIR: spoolDir,
+      AMI_PORT: String(sim.port),
+      AMI_USERNAME: "callmesh",
+      AMI_SECRET: "callmesh",
+    });
+    agent = agentProcess.child;
+    // A PBX tells only the clients logged in when a call happens: wait for both links.
+    await waitForLine(agentProcess.lines, /AMI logged in/, 30_000);
+    await waitForLine(agentProcess.lines, /connected to the gateway/, 30_000);
+    mark(`system up; playing ${calls} calls`);
+
+    const faults: { at: number; name: string; act: () => Promise<void> }[] = [
+      {
+        at: 0.15,
+        name: "gateway",
+        act: async () => {
+          if (gateway) await kill(gateway, "SIGKILL");
+          gateway = await startGateway();
+        },
+      },
+      { at: 0.35, name: "Kafka broker", act: () => restartServer("kafka") },
+      {
+        at: 0.55,
+        name: "cdr-service",
+        act: async () => {
+          if (cdrService) await kill(cdrService, "SIGKILL");
+          cdrService = await startCdrService();
+        },
+      },
+      { at: 0.75, name: "MongoDB-wire server", act: () => restartServer("mongo") },
+    ];
+    const chosen = new Set((process.env.CALLMESH_FAULTS ?? "gateway,kafka,cdr-service,mongo").split(","));
+    const keys = ["gateway", "kafka", "cdr-service", "mongo"];
+    const active = faults.filter((_, i) => chosen.has(keys[i] ?? ""));
+    const collection = () => mongo.db(database).collection("cdrs");
+    const stored = () =>
+      collection()
+        .countDocuments({})
+        .catch(() => -1);
+
+    const batch = 50;
+    let played = 0;
+    for (const fault of active) {
+      const until = Math.floor(calls * fault.at);
+      played = await play(sim, played, until, batch);
+      // Kill only while CDRs are on the move, so the fault meets data in every hop.
+      const before = await stored();
+      await eventually(async () => ((await stored()) > before ? true : undefined), 120_000, "CDRs flowing");
+      mark(`${played} calls played, ${await stored()} stored; SIGKILL ${fault.name}`);
+      await fault.act();
+      mark(`${fault.name} back (${await stored()} CDRs stored so far)`);
+    }
+    played = await play(sim, played, calls, batch);
+    mark(`all ${played} calls played`);
+
+    await eventually(
+      async () => ((await stored()) >= calls ? true : undefined),
+      Number(process.env.CALLMESH_FAULT_DRAIN_MS ?? 300_000),
+      `${calls} CDRs stored`,
+    );
+    mark(`${await stored()} CDRs stored; waiting for late duplicates`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+
+    const count = await stored();
+    const distinct = (await collection().distinct("callId")).length;
+    const inbound = await collection().countDocuments({ direction: CallDirection.INBOUND });
+    mark(`final: ${count} documents, ${distinct} distinct call ids, ${inbound} inbound`);
+    process.stderr.write(`\ntimeline:\n${timeline.join("\n")}\n`);
+    assert.equal(count, calls, "every call stored, none twice");
+    assert.equal(distinct, calls);
+    assert.equal(inbound, Math.ceil(calls / 2), "half the calls were inbound answered, half outbound busy");
+  } catch (error) {
+    process.stderr.write(`\ntimeline:\n${timeline.join("\n")}\n`);
+    for (const [script, lines] of logs) process.stderr.write(`\n--- ${script}\n${lines.slice(-25).join("\n")}\n`);
+    throw error;
+  } finally {
+    for (const child of [agent, gateway, cdrService]) if (child) await kill(child, "SIGTERM");
+    await sim.close();
+    await mongo
+      .db(database)
+      .dropDatabase()
+      .catch(() => {});
+    await mongo.close();
+    rmSync(spoolDir, { recursive: true, force: true });
+  }
+});
+
+/** Plays calls `from`…`until` (even: inbound answered, odd: outbound busy), `batch` at a time. */
+async function play(sim: Awaited<ReturnType<typeof startAmiSimulator>>, from: number, until: number, batch: number) {
+  for (let i = from; i < until; i += batch) {
+    const end = Math.min(until, i + batch);
+    const plays: Promise<void>[] = [];
+    for (let n = i; n < end; n++) plays.push(n % 2 === 0 ? sim.playInboundAnswered() : sim.playOutboundBusy());
+    await Promise.all(plays);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the agent breathe, as real traffic would
+  }
+  return until;
+}
+
+/** SIGKILLs one of the project's servers and starts it again with the project's script. */
+async function restartServer(name: "kafka" | "mongo"): Promise<void> {
+  const servers = join(root, "scripts/servers/servers.sh");
+  const pid = Number(execFileSync("bash", [servers, "pid", name], { encoding: "utf8" }).trim());
+  process.kill(pid, "SIGKILL");
+  await eventually(async () => (isAlive(pid) ? undefined : true), 10_000, `${name} (pid ${pid}) gone`);
+  execFileSync("bash", [servers, "start", name], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
