@@ -27,9 +27,17 @@ export interface DatabaseHandle {
  * in-process) with its files in `dataDir`. PGlite is single-process: every part of the
  * system that shares it must run in the process that opened it.
  */
-export async function openDatabase(options: { url?: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+export async function openDatabase(options: {
+  url?: string | undefined;
+  dataDir: string;
+  /** Told when the server ends an idle pooled connection (PostgreSQL only). */
+  onIdleError?: (error: Error) => void;
+}): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: 10 });
+    // An idle connection the server ended (restart, failover, admin) is dropped by the pool and
+    // replaced on next use; without a listener its 'error' would crash the process.
+    pool.on("error", (error) => options.onIdleError?.(error));
     const db = drizzlePg(pool);
     return {
       db,

@@ -18,7 +18,11 @@ export async function openServerBackends(
       `${service} alone needs DATABASE_URL (PostgreSQL); on embedded PGlite it runs in one process with the other services: npm start`,
     );
   }
-  const database = await openDatabase({ url: databaseUrl, dataDir: "" });
+  const database = await openDatabase({
+    url: databaseUrl,
+    dataDir: "",
+    onIdleError: (error) => logger.warn({ err: error }, "PostgreSQL ended an idle connection"),
+  });
   const eventLog = await openEventLog(database, parseEventLogConfig(), { clientId: service, logger });
   return { database, eventLog };
 }
