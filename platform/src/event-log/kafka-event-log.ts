@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Consumer, type EachBatchPayload, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
+import {
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
 import type { Logger } from "../logging.js";
 import { type ConsumedRecord, type ConsumeOptions, type EventLog, type LogRecord, Topic } from "./event-log.js";
 
@@ -55,7 +63,14 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
     await admin.disconnect();
   }
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // Unbounded retries: an idempotent producer that gives up may reorder or lose its sequence.
+  // During a broker outage appends wait, the agent's window fills, and nothing is acked early.
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+  });
   await producer.connect();
   const consumers = new Set<Consumer>();
 
