@@ -30,13 +30,11 @@ it("loses no CDR and stores none twice when the agent dies while the gateway is 
   };
   const agentEnv = { ...common, CALLMESH_PARTS: "agent", AMI_PORT: String(sim.port), CALLMESH_GATEWAY_URL: url };
   const serverEnv = { ...common, CALLMESH_PARTS: "server" };
-  const logs: string[] = []; // every line, for the report on failure
+  const logs: string[][] = []; // each process's lines, for the report on failure
   const start = (env: Record<string, string>) => {
     const lines: string[] = [];
-    const child = startParts(env, lines);
-    child.stdout?.on("data", (t: string) => logs.push(...t.split("\n").filter(Boolean)));
-    child.stderr?.on("data", (t: string) => logs.push(...t.split("\n").filter(Boolean)));
-    return { child, lines };
+    logs.push(lines);
+    return { child: startParts(env, lines), lines };
   };
   let server: ChildProcess | undefined;
   let agent: ChildProcess | undefined;
@@ -84,7 +82,7 @@ it("loses no CDR and stores none twice when the agent dies while the gateway is 
     assert.equal(busy.length, calls);
     for (const cdr of busy) assert.equal(cdr.direction, "CALL_DIRECTION_OUTBOUND");
   } catch (error) {
-    process.stderr.write(`${logs.slice(-60).join("\n")}\n`);
+    process.stderr.write(`${logs.flatMap((lines) => lines.slice(-30)).join("\n")}\n`);
     throw error;
   } finally {
     if (agent) await kill(agent, "SIGTERM");

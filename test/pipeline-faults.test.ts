@@ -4,7 +4,7 @@
 // every call's CDR exactly once. `npm run test:faults` plays 20,000 calls; under `npm test`
 // CALLMESH_FAULT_CALLS keeps it smaller. Needs the real servers (`npm test` starts them).
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { openDatabase } from "@callmesh/platform/database.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { MongoClient } from "mongodb";
-import { eventually, freePort, kill, waitForLine } from "./support/processes.js";
+import { eventually, freePort, kill, spawnScript, waitForLine } from "./support/processes.js";
 import { testCredentials } from "./support/server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -58,19 +58,7 @@ it(`stores each of ${calls} calls exactly once while every component is killed i
   const launch = (script: string, extra: Record<string, string> = {}) => {
     const lines: string[] = [];
     logs.set(script, lines);
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: root,
-      env: { ...common, ...extra },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.setEncoding("utf8");
-      stream.on("data", (text: string) => {
-        lines.push(...text.split("\n").filter(Boolean));
-        lines.splice(0, Math.max(0, lines.length - 2000));
-      });
-    }
-    return { child, lines };
+    return { child: spawnScript(script, { ...common, ...extra }, lines), lines };
   };
   const startGateway = async () => {
     const p = launch("gateway/src/main.ts");

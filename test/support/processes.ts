@@ -24,14 +24,15 @@ export function embeddedEnv(): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !realServerVars.test(name)));
 }
 
-/**
- * Runs `npm start`'s entry point with `env` as a child process, on embedded defaults unless
- * `env` names servers; its log lines go to `lines`.
- */
-export function startParts(env: Record<string, string>, lines: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+/** Runs a TypeScript entry point of the repo as a child process; its log lines go to `lines`. */
+export function spawnScript(
+  script: string,
+  env: Record<string, string | undefined>,
+  lines: string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: root,
-    env: { ...embeddedEnv(), CALLMESH_LOG_LEVEL: "info", ...env },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [child.stdout, child.stderr]) {
@@ -39,6 +40,14 @@ export function startParts(env: Record<string, string>, lines: string[] = []): C
     stream?.on("data", (text: string) => lines.push(...text.split("\n").filter(Boolean)));
   }
   return child;
+}
+
+/**
+ * Runs `npm start`'s entry point with `env` as a child process, on embedded defaults unless
+ * `env` names servers; its log lines go to `lines`.
+ */
+export function startParts(env: Record<string, string>, lines: string[] = []): ChildProcess {
+  return spawnScript("scripts/start.ts", { ...embeddedEnv(), CALLMESH_LOG_LEVEL: "info", ...env }, lines);
 }
 
 /** Resolves once a line matching `pattern` was logged, or rejects after `timeoutMs`. */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { optionalVar, parseConfig, z } from "../config.js";
 import type { BlobStore } from "./blob-store.js";
 import { createLocalBlobStore, type LocalBlobStore } from "./local-blob-store.js";
-import { createS3BlobStore } from "./s3-blob-store.js";
+import { createS3BlobStore, type S3BlobStoreOptions } from "./s3-blob-store.js";
 
 const booleanVar = (defaultValue: boolean) =>
   z
@@ -37,6 +37,18 @@ export type BlobStoreConfig = z.infer<typeof blobStoreConfigSchema>;
 export const parseBlobStoreConfig = (env?: Record<string, string | undefined>) =>
   parseConfig(blobStoreConfigSchema, env);
 
+/** The S3 adapter's options as the configuration gives them. */
+export function s3Options(config: BlobStoreConfig, bucket: string): S3BlobStoreOptions {
+  return {
+    bucket,
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    accessKeyId: config.S3_ACCESS_KEY_ID,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+  };
+}
+
 /**
  * Picks the blob store adapter: S3 when S3_BUCKET is set, else a directory. `local` is the
  * embedded store's place: its directory, and the URL of the server that mounts
@@ -47,17 +59,7 @@ export async function openBlobStore(
   config: BlobStoreConfig,
   local: { directory: string; baseUrl: string | (() => string) },
 ): Promise<{ store: BlobStore; local?: LocalBlobStore }> {
-  if (config.S3_BUCKET) {
-    const store = createS3BlobStore({
-      bucket: config.S3_BUCKET,
-      endpoint: config.S3_ENDPOINT,
-      region: config.S3_REGION,
-      accessKeyId: config.S3_ACCESS_KEY_ID,
-      secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    });
-    return { store };
-  }
+  if (config.S3_BUCKET) return { store: createS3BlobStore(s3Options(config, config.S3_BUCKET)) };
   const store = await createLocalBlobStore({
     directory: local.directory,
     baseUrl: config.BLOB_PUBLIC_URL ?? local.baseUrl,

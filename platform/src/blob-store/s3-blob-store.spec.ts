@@ -3,7 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { it } from "node:test";
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describeBlobStoreContract } from "./blob-store.contract.js";
-import { parseBlobStoreConfig } from "./open-blob-store.js";
+import { parseBlobStoreConfig, s3Options } from "./open-blob-store.js";
 import { createS3BlobStore } from "./s3-blob-store.js";
 
 const config = parseBlobStoreConfig();
@@ -16,12 +16,7 @@ if (!bucket) {
 
 describeBlobStoreContract(`S3 at ${config.S3_ENDPOINT ?? "AWS"}`, async () => {
   const store = createS3BlobStore({
-    bucket,
-    endpoint: config.S3_ENDPOINT,
-    region: config.S3_REGION,
-    accessKeyId: config.S3_ACCESS_KEY_ID,
-    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    ...s3Options(config, bucket),
     // Small pages so that listing 30 keys crosses several.
     listPageSize: 7,
   });
@@ -32,12 +27,7 @@ describeBlobStoreContract(`S3 at ${config.S3_ENDPOINT ?? "AWS"}`, async () => {
 
 it("puts with Content-MD5 instead, for servers without flexible checksums", { timeout: 20_000 }, async () => {
   const store = createS3BlobStore({
-    bucket,
-    endpoint: config.S3_ENDPOINT,
-    region: config.S3_REGION,
-    accessKeyId: config.S3_ACCESS_KEY_ID,
-    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    ...s3Options(config, bucket),
     checksum: "md5",
   });
   const key = `md5-mode-${randomUUID()}/a`;

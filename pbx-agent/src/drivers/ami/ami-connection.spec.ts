@@ -7,7 +7,7 @@ import { pino } from "pino";
 import { type AmiConnection, type AmiConnectionOptions, createAmiConnection } from "./ami-connection.js";
 import { AmiError } from "./ami-error.js";
 import type { AmiMessage } from "./ami-message.js";
-import { type FakeAmiServer, SECRET, startFakeAmiServer, USERNAME } from "./ami-test-server.js";
+import { type FakeAmiServer, SECRET, startFakeAmiServer, USERNAME, until } from "./ami-test-server.js";
 
 /** A logger whose lines the test can read. */
 function memoryLogger() {
@@ -19,18 +19,6 @@ function memoryLogger() {
     },
   });
   return { logger: pino({ level: "debug" }, stream), lines };
-}
-
-function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
 }
 
 async function freePort(): Promise<number> {

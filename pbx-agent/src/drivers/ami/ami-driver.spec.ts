@@ -14,20 +14,9 @@ import {
   SECRET,
   startFakeAmiServer,
   USERNAME,
+  until,
   withActionId,
 } from "./ami-test-server.js";
-
-function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 const extensionState = (action: ReceivedAction, status: number, text: string) =>
   `Response: Success\r\nActionID: ${action.actionId}\r\nMessage: Extension Status\r\nExten: ${action.get("Exten")}\r\n` +

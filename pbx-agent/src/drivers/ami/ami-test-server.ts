@@ -173,3 +173,16 @@ function splitCapture(name: string) {
     callEvents: blocks.slice(originateIndex + 1).join(""),
   };
 }
+
+/** Polls `condition` every 5 ms; rejects naming `what` after `timeoutMs`. */
+export function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (condition()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
