@@ -29,9 +29,10 @@ for (const name of required) {
     throw new Error(`${name} is not set: run via \`npm test\` / \`npm run test:faults\`, which start the servers`);
 }
 const env = process.env as Record<(typeof required)[number], string>;
+const drainMs = Number(process.env.CALLMESH_FAULT_DRAIN_MS ?? 300_000);
 
 it(`stores each of ${calls} calls exactly once while every component is killed in turn`, {
-  timeout: 1_800_000,
+  timeout: drainMs + 1_800_000,
 }, async () => {
   const run = randomUUID().slice(0, 8);
   const database = `faults_${run}`;
@@ -141,11 +142,7 @@ it(`stores each of ${calls} calls exactly once while every component is killed i
     played = await play(sim, played, calls, batch);
     mark(`all ${played} calls played`);
 
-    await eventually(
-      async () => ((await stored()) >= calls ? true : undefined),
-      Number(process.env.CALLMESH_FAULT_DRAIN_MS ?? 300_000),
-      `${calls} CDRs stored`,
-    );
+    await eventually(async () => ((await stored()) >= calls ? true : undefined), drainMs, `${calls} CDRs stored`);
     mark(`${await stored()} CDRs stored; waiting for late duplicates`);
     await new Promise((resolve) => setTimeout(resolve, 5000));
 

@@ -173,6 +173,28 @@ if (!url) {
       assert.equal(held, 3);
     });
 
+    it("insert-first: a redelivered batch replaces only the CDRs that changed", async () => {
+      const store = await openRecorded({ upsertMode: "insert-first" });
+      const batch = cdrsOf("again", "a", "b", "c");
+      await store.store.upsert(batch);
+      store.sent();
+      await store.store.upsert(batch);
+      assert.deepEqual(
+        writes(store.sent()).map((c) => c.name),
+        ["insert"],
+        "the same bytes again: nothing to replace",
+      );
+      const changed = cdrsOf("again", "a", "b", "c");
+      Object.assign(changed[1] ?? {}, { answeredBy: "1002" });
+      await store.store.upsert(changed);
+      const update = writes(store.sent()).find((c) => c.name === "update");
+      assert.deepEqual(
+        update?.body.updates?.map((u) => u.q._id),
+        ["again/b"],
+      );
+      assert.equal((await store.store.get("again", "b"))?.answeredBy, "1002");
+    });
+
     it("reads with the configured read preference", async () => {
       const nearest = await openRecorded({ readPreference: "nearest" });
       assert.equal(await nearest.ping(), true);

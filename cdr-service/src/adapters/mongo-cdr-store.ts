@@ -1,5 +1,6 @@
 import type { Logger } from "@callmesh/platform/logging.js";
 import {
+  BSON,
   type Collection,
   type Filter,
   MongoBulkWriteError,
@@ -26,7 +27,8 @@ export const cdrIndexes = [
 /**
  * How a batch is written. `bulk-upsert`: one unordered bulk write of replace-upserts by _id
  * (MongoDB). `insert-first`: an unordered insert, then replace-upserts of the CDRs the server
- * already held (FerretDB 1.x, whose upserts scan the whole collection: docs/mongodb.md).
+ * already held (FerretDB 1.x, whose upserts scan the whole collection: docs/mongodb.md), skipping those
+ * whose stored copy is already the same bytes.
  */
 export type UpsertMode = "bulk-upsert" | "insert-first";
 
@@ -112,7 +114,7 @@ export async function createMongoCdrStore(options: MongoCdrStoreOptions): Promis
           toCdrDocument,
         );
         if (upsertMode === "bulk-upsert") return bulkUpsert(documents);
-        await bulkUpsert(await insertNew(collection, documents));
+        await bulkUpsert(await changedOnly(collection, await insertNew(collection, documents)));
       },
 
       async list(query: CdrQuery) {
@@ -191,6 +193,20 @@ async function insertNew(collection: Collection<CdrDocument>, documents: CdrDocu
     if (failed.length === 0 || failed.some((writeError) => writeError.code !== duplicateKey)) throw error;
     return failed.flatMap((writeError) => documents[writeError.index] ?? []);
   }
+}
+
+/**
+ * The held documents whose stored copy differs. A redelivered CDR is almost always the same
+ * bytes again; on FerretDB one `$in` read (one table scan) is far cheaper than a replace per
+ * document (a scan each), and skipping an identical replace changes nothing.
+ */
+async function changedOnly(collection: Collection<CdrDocument>, held: CdrDocument[]): Promise<CdrDocument[]> {
+  if (held.length === 0) return held;
+  const stored = new Map<string, Buffer>();
+  for await (const document of collection.find({ _id: { $in: held.map((document) => document._id) } })) {
+    stored.set(document._id, Buffer.from(BSON.serialize(document)));
+  }
+  return held.filter((document) => !stored.get(document._id)?.equals(BSON.serialize(document)));
 }
 
 async function inChunks<T>(items: readonly T[], size: number, write: (chunk: T[]) => Promise<unknown>) {

@@ -127,7 +127,19 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
     await consumer.disconnect();
     consumers.delete(consumer);
 
-    async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    async function handleBatch(payload: EachBatchPayload): Promise<void> {
+      // A slow store must not cost the partition: without heartbeats for a session timeout
+      // the broker hands it to another member, which reads the same batch again, and so on.
+      // kafkajs sends at most one heartbeat per heartbeatInterval, however often it is asked.
+      const keepAlive = setInterval(() => payload.heartbeat().catch(() => {}), 1000);
+      try {
+        await handleChunks(payload);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
+
+    async function handleChunks({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
       for (let start = 0; start < batch.messages.length; start += maxBatch) {
         const chunk = batch.messages.slice(start, start + maxBatch);
         const records = chunk.map((m) => toRecord(o.topic, batch.partition, m));
