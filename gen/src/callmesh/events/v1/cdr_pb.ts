@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { CallDirection, CallStatus, HangupCause } from "./call_pb.js";
+import type { CallDirection, CallStatus, HangupCause, PbxKind } from "./call_pb.js";
 import { file_callmesh_events_v1_call } from "./call_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file callmesh/events/v1/cdr.proto.
  */
 export const file_callmesh_events_v1_cdr: GenFile = /*@__PURE__*/
-  fileDesc("ChxjYWxsbWVzaC9ldmVudHMvdjEvY2RyLnByb3RvEhJjYWxsbWVzaC5ldmVudHMudjEiigYKA0NkchIKCgJpZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRITCgtwYnhfY2FsbF9pZBgFIAEoCRI0CglkaXJlY3Rpb24YBiABKA4yIS5jYWxsbWVzaC5ldmVudHMudjEuQ2FsbERpcmVjdGlvbhITCgtmcm9tX251bWJlchgHIAEoCRIRCgl0b19udW1iZXIYCCABKAkSGAoQY2FsbGVyX2lkX251bWJlchgJIAEoCRIWCg5jYWxsZXJfaWRfbmFtZRgKIAEoCRINCgV0cnVuaxgLIAEoCRINCgVxdWV1ZRgMIAEoCRITCgthbnN3ZXJlZF9ieRgNIAEoCRIXCg9ydW5nX2V4dGVuc2lvbnMYDiADKAkSGQoRbWlzc2VkX2V4dGVuc2lvbnMYDyADKAkSLgoKc3RhcnRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYW5zd2VyZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBkdXJhdGlvbl9zZWNvbmRzGBMgASgNEhQKDHRhbGtfc2Vjb25kcxgUIAEoDRIUCgx3YWl0X3NlY29uZHMYFSABKA0SLgoGc3RhdHVzGBYgASgOMh4uY2FsbG1lc2guZXZlbnRzLnYxLkNhbGxTdGF0dXMSLgoFY2F1c2UYFyABKAsyHy5jYWxsbWVzaC5ldmVudHMudjEuSGFuZ3VwQ2F1c2USEwoLZGlzcG9zaXRpb24YGCABKAkSOQoJdmFyaWFibGVzGBkgAygLMiYuY2FsbG1lc2guZXZlbnRzLnYxLkNkci5WYXJpYWJsZXNFbnRyeRowCg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBYgZwcm90bzM", [file_callmesh_events_v1_call, file_google_protobuf_timestamp]);
+  fileDesc("ChxjYWxsbWVzaC9ldmVudHMvdjEvY2RyLnByb3RvEhJjYWxsbWVzaC5ldmVudHMudjEi/AYKA0NkchIKCgJpZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRITCgtwYnhfY2FsbF9pZBgFIAEoCRI0CglkaXJlY3Rpb24YBiABKA4yIS5jYWxsbWVzaC5ldmVudHMudjEuQ2FsbERpcmVjdGlvbhITCgtmcm9tX251bWJlchgHIAEoCRIRCgl0b19udW1iZXIYCCABKAkSGAoQY2FsbGVyX2lkX251bWJlchgJIAEoCRIWCg5jYWxsZXJfaWRfbmFtZRgKIAEoCRINCgV0cnVuaxgLIAEoCRINCgVxdWV1ZRgMIAEoCRITCgthbnN3ZXJlZF9ieRgNIAEoCRIXCg9ydW5nX2V4dGVuc2lvbnMYDiADKAkSGQoRbWlzc2VkX2V4dGVuc2lvbnMYDyADKAkSLgoKc3RhcnRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYW5zd2VyZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBkdXJhdGlvbl9zZWNvbmRzGBMgASgNEhQKDHRhbGtfc2Vjb25kcxgUIAEoDRIUCgx3YWl0X3NlY29uZHMYFSABKA0SLgoGc3RhdHVzGBYgASgOMh4uY2FsbG1lc2guZXZlbnRzLnYxLkNhbGxTdGF0dXMSLgoFY2F1c2UYFyABKAsyHy5jYWxsbWVzaC5ldmVudHMudjEuSGFuZ3VwQ2F1c2USEwoLZGlzcG9zaXRpb24YGCABKAkSOQoJdmFyaWFibGVzGBkgAygLMiYuY2FsbG1lc2guZXZlbnRzLnYxLkNkci5WYXJpYWJsZXNFbnRyeRIWCg50cmFuc2ZlcnJlZF90bxgaIAEoCRIpCgRsZWdzGBsgAygLMhsuY2FsbG1lc2guZXZlbnRzLnYxLkNhbGxMZWcSLQoIcGJ4X2tpbmQYHCABKA4yGy5jYWxsbWVzaC5ldmVudHMudjEuUGJ4S2luZBowCg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqQCCgdDYWxsTGVnEhIKCnBieF9sZWdfaWQYASABKAkSDwoHY2hhbm5lbBgCIAEoCRIRCglleHRlbnNpb24YAyABKAkSDQoFdHJ1bmsYBCABKAkSLgoKc3RhcnRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYW5zd2VyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgVjYXVzZRgIIAEoCzIfLmNhbGxtZXNoLmV2ZW50cy52MS5IYW5ndXBDYXVzZRITCgtkaWFsX3N0YXR1cxgJIAEoCWIGcHJvdG8z", [file_callmesh_events_v1_call, file_google_protobuf_timestamp]);
 
 /**
  * One call detail record: one per conversation, whatever the number of legs.
@@ -196,6 +196,27 @@ export type Cdr = Message<"callmesh.events.v1.Cdr"> & {
    * @generated from field: map<string, string> variables = 25;
    */
   variables: { [key: string]: string };
+
+  /**
+   * Extension the call was last handed to by a transfer or a park pickup; empty if none.
+   *
+   * @generated from field: string transferred_to = 26;
+   */
+  transferredTo: string;
+
+  /**
+   * The legs of the conversation (one per channel), in the order they started.
+   *
+   * @generated from field: repeated callmesh.events.v1.CallLeg legs = 27;
+   */
+  legs: CallLeg[];
+
+  /**
+   * Kind of PBX that carried the call.
+   *
+   * @generated from field: callmesh.events.v1.PbxKind pbx_kind = 28;
+   */
+  pbxKind: PbxKind;
 };
 
 /**
@@ -204,4 +225,82 @@ export type Cdr = Message<"callmesh.events.v1.Cdr"> & {
  */
 export const CdrSchema: GenMessage<Cdr> = /*@__PURE__*/
   messageDesc(file_callmesh_events_v1_cdr, 0);
+
+/**
+ * One leg of a call: a channel of the PBX, from creation to hangup.
+ *
+ * @generated from message callmesh.events.v1.CallLeg
+ */
+export type CallLeg = Message<"callmesh.events.v1.CallLeg"> & {
+  /**
+   * The PBX's id of the leg (Asterisk Uniqueid, FreeSWITCH Unique-ID).
+   *
+   * @generated from field: string pbx_leg_id = 1;
+   */
+  pbxLegId: string;
+
+  /**
+   * Channel name as the PBX gave it, e.g. "PJSIP/1001-00000043".
+   *
+   * @generated from field: string channel = 2;
+   */
+  channel: string;
+
+  /**
+   * Extension whose phone the leg is; empty for trunk and internal (Local, loopback) legs.
+   *
+   * @generated from field: string extension = 3;
+   */
+  extension: string;
+
+  /**
+   * Trunk the leg is on; empty for phones and internal legs.
+   *
+   * @generated from field: string trunk = 4;
+   */
+  trunk: string;
+
+  /**
+   * When the leg was created.
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 5;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * When the leg was answered; unset when it was not.
+   *
+   * @generated from field: google.protobuf.Timestamp answered_at = 6;
+   */
+  answeredAt?: Timestamp | undefined;
+
+  /**
+   * When the leg hung up.
+   *
+   * @generated from field: google.protobuf.Timestamp ended_at = 7;
+   */
+  endedAt?: Timestamp | undefined;
+
+  /**
+   * Cause the PBX reported for this leg.
+   *
+   * @generated from field: callmesh.events.v1.HangupCause cause = 8;
+   */
+  cause?: HangupCause | undefined;
+
+  /**
+   * The dial outcome for a dialed leg as the PBX named it (Asterisk DIALSTATUS such as
+   * "NOANSWER", FreeSWITCH hangup cause such as "NO_ANSWER"); empty for the first leg.
+   *
+   * @generated from field: string dial_status = 9;
+   */
+  dialStatus: string;
+};
+
+/**
+ * Describes the message callmesh.events.v1.CallLeg.
+ * Use `create(CallLegSchema)` to create a new message.
+ */
+export const CallLegSchema: GenMessage<CallLeg> = /*@__PURE__*/
+  messageDesc(file_callmesh_events_v1_cdr, 1);
 
