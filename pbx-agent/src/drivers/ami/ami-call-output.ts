@@ -4,7 +4,7 @@ import { CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import { type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import type { TrackedCall } from "./ami-call.js";
 import { callStatusOf } from "./ami-call-status.js";
-import { createHangupCause } from "./ami-hangup-cause.js";
+import { createHangupCause } from "../../normalize/hangup-cause.js";
 import type { NumberPlan } from "./ami-number-plan.js";
 import { secondsBetween as seconds, timestampFromMicros } from "./ami-time.js";
 
