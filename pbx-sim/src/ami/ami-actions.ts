@@ -1,11 +1,12 @@
 import { createHash, randomInt, timingSafeEqual } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { nowMicros } from "../shared/clock.js";
 import type { RawClientMessage } from "./ami-action-reader.js";
 import { formatAmiBlock } from "./ami-block.js";
 import { formatAck, formatError, formatResponse } from "./ami-response.js";
 import type { AmiSession, MessageOutcome } from "./ami-session.js";
-import { formatAmiTimestamp, nowMicros } from "./ami-time.js";
+import { formatAmiTimestamp } from "./ami-time.js";
 import { ALL_EVENTS, parseEventMask } from "./event-mask.js";
 import type { ExtensionStates } from "./extension-state.js";
 import { type OriginateRequest, parseOriginate } from "./originate-request.js";

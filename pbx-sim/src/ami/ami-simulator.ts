@@ -1,15 +1,16 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { nowMicros } from "../shared/clock.js";
+import { defaultExtensions, type ExtensionRegistration } from "../shared/extension-directory.js";
 import { handleClientMessage } from "./ami-actions.js";
 import { formatAmiBlock } from "./ami-block.js";
 import { type AmiSession, createAmiSession } from "./ami-session.js";
-import { formatAmiTimestamp, nowMicros } from "./ami-time.js";
+import { formatAmiTimestamp } from "./ami-time.js";
 import { createCallIdentities } from "./call-identities.js";
 import type { RenderedEvent } from "./call-render.js";
 import { loadCallTemplates } from "./call-templates.js";
 import { privilegeMask, wantsEvent } from "./event-mask.js";
-import { defaultExtensions, type ExtensionRegistration } from "./extension-directory.js";
 import { createExtensionStates } from "./extension-state.js";
 import { type ReceivedAction, toReceivedAction } from "./received-action.js";
 import { AMI_VERSION } from "./recorded-pbx.js";

@@ -1,4 +1,4 @@
-import type { ExtensionRegistration } from "./extension-directory.js";
+import type { ExtensionRegistration } from "../shared/extension-directory.js";
 
 /** What an ExtensionState action answers for one extension. */
 export interface ExtensionStatus {

@@ -1,12 +1,13 @@
+import { nowMicros } from "../shared/clock.js";
+import { type ExtensionRegistration, extensionName } from "../shared/extension-directory.js";
+import { playEvents } from "../shared/play-events.js";
 import { formatAmiBlock } from "./ami-block.js";
-import { formatAmiTimestamp, nowMicros } from "./ami-time.js";
+import { formatAmiTimestamp } from "./ami-time.js";
 import type { CallIdentities } from "./call-identities.js";
 import { type CallValues, type RenderedEvent, renderCall } from "./call-render.js";
 import type { CallTemplates } from "./call-templates.js";
 import type { CaptureTemplate, FactName } from "./capture-template.js";
-import { type ExtensionRegistration, extensionName } from "./extension-directory.js";
 import type { OriginateRequest } from "./originate-request.js";
-import { playEvents } from "./play-events.js";
 
 export interface InboundCallOptions {
   /** The caller's number as the trunk presents it (default `+35799123456`, as recorded). */

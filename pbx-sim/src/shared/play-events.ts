@@ -1,22 +1,30 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RenderedEvent } from "./call-render.js";
 
-export interface PlayEventsOptions {
+/** Anything played at a recorded instant. */
+export interface TimedEvent {
+  /** Recorded (or rendered) time of the event in µs. */
+  readonly atUs: number;
+}
+
+export interface PlayEventsOptions<T extends TimedEvent> {
   /** Recorded gaps are multiplied by this: 1 real time, 0.05 twenty times faster, 0 no waiting. */
   readonly timeScale: number;
   /** Stops the call between two events (the PBX went away); the promise then resolves early. */
   readonly signal: AbortSignal;
   /** Writes events that are due together; resolves once they are written. */
-  readonly emit: (events: readonly RenderedEvent[]) => Promise<void>;
+  readonly emit: (events: readonly T[]) => Promise<void>;
 }
 
 /**
  * Plays events with the gaps between their `Timestamp`s, scaled. Waits are measured from the start,
  * so timer lateness does not add up over a call; events due at the same moment go out as one write.
  */
-export async function playEvents(events: readonly RenderedEvent[], options: PlayEventsOptions): Promise<void> {
+export async function playEvents<T extends TimedEvent>(
+  events: readonly T[],
+  options: PlayEventsOptions<T>,
+): Promise<void> {
   const firstUs = events[0]?.atUs ?? 0;
-  const dueMs = (event: RenderedEvent) => ((event.atUs - firstUs) / 1000) * options.timeScale;
+  const dueMs = (event: T) => ((event.atUs - firstUs) / 1000) * options.timeScale;
   const startMs = performance.now();
   const writes: Promise<void>[] = [];
   let next = 0;
@@ -32,7 +40,7 @@ export async function playEvents(events: readonly RenderedEvent[], options: Play
       }
     }
     const elapsedMs = performance.now() - startMs;
-    const batch: RenderedEvent[] = [];
+    const batch: T[] = [];
     for (let event = events[next]; event && dueMs(event) <= elapsedMs + 1; event = events[++next]) batch.push(event);
     if (batch.length > 0) writes.push(options.emit(batch));
   }

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { RenderedEvent } from "./call-render.js";
-import { playEvents } from "./play-events.js";
+import { playEvents, type TimedEvent } from "./play-events.js";
 
-const event = (atUs: number): RenderedEvent => ({ atUs, event: "X", privilege: "call,all", text: "", lines: [] });
+const event = (atUs: number): TimedEvent => ({ atUs });
 const CALL = [event(0), event(10), event(1_000_000), event(2_000_000)];
 
 describe("play-events", () => {
