@@ -1,3 +1,4 @@
+import { splitLiteral, splitSegments } from "../shared/template-segments.js";
 import { type AmiBlock, type AmiLine, blockValue } from "./ami-block.js";
 import { type CaptureFile, captureHeader } from "./capture-file.js";
 
@@ -128,8 +129,6 @@ function indexOf(index: Map<string, number>, value: string): number {
   return index.size - 1;
 }
 
-const isWordChar = (char: string | undefined) => char !== undefined && /[A-Za-z0-9]/.test(char);
-
 function parseTimestampUs(value: string): number {
   const match = /^(\d+)\.(\d{6})$/.exec(value);
   if (!match) throw new Error(`not a <epoch>.<micro> timestamp: ${value}`);
@@ -141,62 +140,6 @@ function parseDateSec(value: string): number | undefined {
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
   return Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute, second) / 1000;
-}
-
-/** Replaces the string parts of `segments` that `pattern` matches with what `replace` makes of the match. */
-function splitSegments(
-  segments: readonly Segment[],
-  pattern: RegExp,
-  replace: (match: RegExpExecArray) => Placeholder | undefined,
-): Segment[] {
-  const out: Segment[] = [];
-  for (const segment of segments) {
-    if (typeof segment !== "string") {
-      out.push(segment);
-      continue;
-    }
-    let last = 0;
-    for (const match of segment.matchAll(pattern)) {
-      const placeholder = replace(match);
-      if (!placeholder) continue;
-      if (match.index > last) out.push(segment.slice(last, match.index));
-      out.push(placeholder);
-      last = match.index + match[0].length;
-    }
-    if (last < segment.length) out.push(segment.slice(last));
-  }
-  return out;
-}
-
-/** Replaces whole-token occurrences of `literal` (never part of a longer word or number). */
-function splitLiteral(
-  segments: readonly Segment[],
-  literal: string,
-  replace: (before: string) => Placeholder,
-): Segment[] {
-  const out: Segment[] = [];
-  for (const segment of segments) {
-    if (typeof segment !== "string") {
-      out.push(segment);
-      continue;
-    }
-    let last = 0;
-    let from = 0;
-    for (;;) {
-      const index = segment.indexOf(literal, from);
-      if (index < 0) break;
-      from = index + 1;
-      const end = index + literal.length;
-      if (isWordChar(literal[0]) && isWordChar(segment[index - 1])) continue;
-      if (isWordChar(literal[literal.length - 1]) && isWordChar(segment[end])) continue;
-      if (index > last) out.push(segment.slice(last, index));
-      out.push(replace(segment.slice(0, index)));
-      last = end;
-      from = end;
-    }
-    if (last < segment.length) out.push(segment.slice(last));
-  }
-  return out;
 }
 
 interface LineContext {
