@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
-import { CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
-import { type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
-import type { TrackedCall } from "./ami-call.js";
-import { callStatusOf } from "./ami-call-status.js";
+import { CallStatus, PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import { type CallLeg, CallLegSchema, type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import { createHangupCause } from "../../normalize/hangup-cause.js";
+import type { TrackedCall, TrackedChannel } from "./ami-call.js";
+import { callStatusOf } from "./ami-call-status.js";
 import type { NumberPlan } from "./ami-number-plan.js";
 import { secondsBetween as seconds, timestampFromMicros } from "./ami-time.js";
 
@@ -17,11 +17,11 @@ export function buildCallEvent(
   kind: CallEventKind,
   atUs: number,
   extension: string,
+  legId: string,
   agentId: string,
   plan: NumberPlan,
 ): CallEvent {
   call.sequence++;
-  const hangup = kind === CallEventKind.HANGUP;
   const event = create(CallEventSchema, {
     eventId: `${call.callId}:${call.sequence}`,
     callId: call.callId,
@@ -30,6 +30,7 @@ export function buildCallEvent(
     occurredAt: timestampFromMicros(atUs),
     agentId,
     pbxCallId: call.linkedid,
+    pbxLegId: legId,
     direction: call.direction(plan),
     fromNumber: call.fromNumber,
     toNumber: call.destination,
@@ -37,12 +38,14 @@ export function buildCallEvent(
     callerIdName: call.callerIdName,
     extension,
     trunk: call.trunk,
+    queue: call.queue,
+    transferredTo: call.transferredTo,
     startedAt: timestampFromMicros(call.startedUs),
     durationSeconds: seconds(call.startedUs, atUs),
     variables: call.echoedVariables(),
   });
   if (call.answeredUs !== undefined) event.answeredAt = timestampFromMicros(call.answeredUs);
-  if (hangup && call.endedUs !== undefined) {
+  if (kind === CallEventKind.HANGUP && call.endedUs !== undefined) {
     event.endedAt = timestampFromMicros(call.endedUs);
     event.talkSeconds = talkSeconds(call);
     event.status = statusOf(call);
@@ -58,13 +61,16 @@ export function buildCdr(call: TrackedCall, agentId: string, plan: NumberPlan): 
     callId: call.callId,
     agentId,
     pbxCallId: call.linkedid,
+    pbxKind: PbxKind.ASTERISK,
     direction: call.direction(plan),
     fromNumber: call.fromNumber,
     toNumber: call.destination,
     callerIdNumber: call.callerIdNumber,
     callerIdName: call.callerIdName,
     trunk: call.trunk,
+    queue: call.queue,
     answeredBy: call.answeredBy,
+    transferredTo: call.transferredTo,
     rungExtensions: [...call.rung],
     missedExtensions: call.missedExtensions(),
     startedAt: timestampFromMicros(call.startedUs),
@@ -76,9 +82,26 @@ export function buildCdr(call: TrackedCall, agentId: string, plan: NumberPlan): 
     cause: createHangupCause(call.causeCode, call.sipCode),
     disposition: call.disposition,
     variables: call.echoedVariables(),
+    legs: [...call.channels.values()].map(buildLeg),
   });
   if (call.answeredUs !== undefined) cdr.answeredAt = timestampFromMicros(call.answeredUs);
   return cdr;
+}
+
+/** A channel as a leg of the Cdr; Local channels are legs too, with neither extension nor trunk. */
+function buildLeg(channel: TrackedChannel): CallLeg {
+  const leg = create(CallLegSchema, {
+    pbxLegId: channel.uniqueid,
+    channel: channel.name,
+    extension: channel.extension,
+    trunk: channel.trunk,
+    startedAt: timestampFromMicros(channel.startedUs),
+    cause: createHangupCause(channel.q850Code, 0),
+    dialStatus: channel.dialStatus,
+  });
+  if (channel.upUs !== undefined) leg.answeredAt = timestampFromMicros(channel.upUs);
+  if (channel.endedUs !== undefined) leg.endedAt = timestampFromMicros(channel.endedUs);
+  return leg;
 }
 
 function statusOf(call: TrackedCall): CallStatus {
@@ -86,6 +109,7 @@ function statusOf(call: TrackedCall): CallStatus {
   return callStatusOf({
     answered: call.answeredUs !== undefined,
     originateFailed: call.clickToCall && (call.originateFailed || !call.agentAnswered),
+    abandoned: call.abandoned,
     dialStatus: call.dialStatus,
     q850Code: call.causeCode,
   });

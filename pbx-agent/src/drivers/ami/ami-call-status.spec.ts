@@ -6,6 +6,7 @@ import { type CallOutcomeFacts, callStatusOf } from "./ami-call-status.js";
 const facts = (overrides: Partial<CallOutcomeFacts>): CallOutcomeFacts => ({
   answered: false,
   originateFailed: false,
+  abandoned: false,
   dialStatus: "",
   q850Code: 16,
   ...overrides,
@@ -29,6 +30,8 @@ describe("call status", { timeout: 5000 }, () => {
       CallStatus.FAILED,
     ],
     ["hung up before any dial", { q850Code: 16 }, CallStatus.CANCELLED],
+    ["queue caller gave up (13m)", { abandoned: true, dialStatus: "CANCEL", q850Code: 0 }, CallStatus.ABANDONED],
+    ["answered after waiting in a queue", { abandoned: true, answered: true }, CallStatus.SUCCESS],
   ];
   for (const [name, overrides, status] of cases) {
     it(name, () => assert.equal(callStatusOf(facts(overrides)), status));

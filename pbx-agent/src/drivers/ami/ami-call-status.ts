@@ -5,6 +5,8 @@ export interface CallOutcomeFacts {
   answered: boolean;
   /** A click-to-call whose first leg (the agent's own phone) never answered. */
   originateFailed: boolean;
+  /** The caller hung up waiting in a queue (QueueCallerAbandon). */
+  abandoned: boolean;
   /** DialStatus of the last dial that did not connect (BUSY, NOANSWER, CANCEL, CHANUNAVAIL…), "" if none. */
   dialStatus: string;
   /** Q.850 cause of the call's originating channel. */
@@ -22,6 +24,7 @@ export interface CallOutcomeFacts {
 export function callStatusOf(facts: CallOutcomeFacts): CallStatus {
   if (facts.answered) return CallStatus.SUCCESS;
   if (facts.originateFailed) return CallStatus.FAILED;
+  if (facts.abandoned) return CallStatus.ABANDONED;
   switch (facts.dialStatus) {
     case "BUSY":
       return CallStatus.BUSY;

@@ -2,18 +2,19 @@ import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
 import {
+  type ChannelFacts,
   describeChannel,
-  type FirstChannelFields,
   type OriginateExpectation,
   TrackedCall,
   type TrackedChannel,
 } from "./ami-call.js";
 import { deriveCallId } from "./ami-call-id.js";
 import { buildCallEvent, buildCdr } from "./ami-call-output.js";
-import { AMI_EVENT_HANDLERS, type CallTrackerContext, type IgnoreReason } from "./ami-event-handlers.js";
+import { AMI_EVENT_HANDLERS, AMI_IGNORED_EVENTS } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
 import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
 import { parseAmiTimestamp } from "./ami-time.js";
+import type { CallTrackerContext, IgnoreReason } from "./ami-tracker-context.js";
 
 export type { OriginateExpectation } from "./ami-call.js";
 
@@ -32,6 +33,12 @@ export interface AmiCallTrackerOptions extends NumberPlanOptions {
   originateTtlMs?: number;
   /** Wall clock; injectable for tests. */
   now?: () => number;
+  /**
+   * The time of an event without `Timestamp` (timestampevents=no, Asterisk 11): the wall
+   * clock (live) or the last timestamp seen, 0 before any (replay, deterministic).
+   * Default "wall-clock".
+   */
+  untimedEvents?: "wall-clock" | "last-event";
   logger?: Logger;
 }
 
@@ -40,10 +47,16 @@ export interface AmiCallTrackerStats {
   handled: number;
   /** Events no handler is registered for (Newexten, CEL…). */
   unhandled: number;
+  /** Of those, events whose name Asterisk is not known to send (garbage, or a newer version). */
+  unknownEvents: number;
   /** Handled events that changed nothing, by reason. */
   ignored: Record<IgnoreReason, number>;
   callsStarted: number;
   callsEnded: number;
+  /** Channels that started a call of their own and turned out to belong to another. */
+  callsMerged: number;
+  /** Supervisor calls (ChanSpy) that were dropped instead of reported. */
+  supervisionCalls: number;
 }
 
 /**
@@ -73,16 +86,21 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   readonly stats: AmiCallTrackerStats = {
     handled: 0,
     unhandled: 0,
+    unknownEvents: 0,
     ignored: { malformed: 0, unknown_call: 0, unknown_channel: 0, duplicate: 0, late: 0 },
     callsStarted: 0,
     callsEnded: 0,
+    callsMerged: 0,
+    supervisionCalls: 0,
   };
+  readonly plan: NumberPlan;
   readonly #options: AmiCallTrackerOptions;
-  readonly #plan: NumberPlan;
   readonly #now: () => number;
-  readonly #nowUs = () => Math.round(this.#now() * 1000);
   readonly #cdrGraceUs: number;
   readonly #originateTtlMs: number;
+  readonly #untimedFromLastEvent: boolean;
+  /** The last `Timestamp` seen, for events without one in replays. */
+  #lastEventUs = 0;
   /** Calls by Linkedid, until their Cdr went out. */
   readonly #calls = new Map<string, TrackedCall>();
   /** Calls by the Uniqueid of each of their channels (Cdr events name only that). */
@@ -95,10 +113,11 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   constructor(options: AmiCallTrackerOptions) {
     this.#options = options;
-    this.#plan = createNumberPlan(options);
+    this.plan = createNumberPlan(options);
     this.#now = options.now ?? Date.now;
     this.#cdrGraceUs = (options.cdrGraceMs ?? 2000) * 1000;
     this.#originateTtlMs = options.originateTtlMs ?? 60_000;
+    this.#untimedFromLastEvent = options.untimedEvents === "last-event";
   }
 
   get activeCalls(): number {
@@ -108,10 +127,12 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   handle(message: AmiMessage): void {
     const name = message.event;
     const handler = name === undefined ? undefined : AMI_EVENT_HANDLERS.get(name);
-    if (handler === undefined) this.stats.unhandled++;
-    else {
+    if (handler !== undefined) {
       this.stats.handled++;
       handler(this, message);
+    } else if (name !== undefined) {
+      this.stats.unhandled++;
+      if (!AMI_IGNORED_EVENTS.has(name)) this.stats.unknownEvents++;
     }
     if (this.#ending.length > 0) this.#releaseCdrs(this.timeOf(message), Number.NEGATIVE_INFINITY);
   }
@@ -139,7 +160,12 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   // CallTrackerContext: what the event handlers use.
 
   timeOf(message: AmiMessage): number {
-    return parseAmiTimestamp(message.get("Timestamp")) ?? this.#nowUs();
+    const stamped = parseAmiTimestamp(message.get("Timestamp"));
+    if (stamped !== undefined) {
+      this.#lastEventUs = stamped;
+      return stamped;
+    }
+    return this.#untimedFromLastEvent ? this.#lastEventUs : this.#nowUs();
   }
 
   callOf(linkedid: string | undefined): TrackedCall | undefined {
@@ -148,27 +174,56 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     return call;
   }
 
+  callOfEvent(message: AmiMessage): TrackedCall | undefined {
+    const linkedid = message.get("Linkedid");
+    const call =
+      (linkedid === undefined ? undefined : this.#calls.get(linkedid)) ??
+      this.#callsByChannel.get(message.get("Uniqueid") ?? "");
+    if (call === undefined) this.stats.ignored.unknown_call++;
+    return call;
+  }
+
   callOfChannel(uniqueid: string | undefined): TrackedCall | undefined {
     return uniqueid === undefined ? undefined : this.#callsByChannel.get(uniqueid);
   }
 
-  describeChannel(uniqueid: string, name: string): TrackedChannel {
-    return describeChannel(uniqueid, name, this.#plan);
+  describeChannel(uniqueid: string, name: string, facts: ChannelFacts): TrackedChannel {
+    return describeChannel(uniqueid, name, facts, this.plan);
   }
 
-  startCall(first: TrackedChannel, fields: FirstChannelFields): void {
-    const linkedid = first.uniqueid;
-    const call = new TrackedCall(linkedid, deriveCallId(this.#options.agentId, linkedid), first, fields, this.#plan);
-    if (call.clickToCall) this.#bindByChannel(call);
+  startCall(linkedid: string, first: TrackedChannel, facts: ChannelFacts): TrackedCall {
+    const call = new TrackedCall(linkedid, deriveCallId(this.#options.agentId, linkedid), first, facts, this.plan);
+    if (call.clickToCall) {
+      this.#bindByChannel(call);
+      // An Originate nobody announced may be a supervisor's ChanSpy: hold its output until it shows otherwise.
+      if (call.expectation === undefined) call.heldOutputs = [];
+    }
     this.#calls.set(linkedid, call);
     this.#callsByChannel.set(first.uniqueid, call);
     this.#active++;
     this.stats.callsStarted++;
+    return call;
   }
 
   addChannel(call: TrackedCall, channel: TrackedChannel): void {
     call.addChannel(channel);
     this.#callsByChannel.set(channel.uniqueid, call);
+  }
+
+  moveChannel(uniqueid: string, call: TrackedCall, atUs: number): TrackedChannel | undefined {
+    const from = this.#callsByChannel.get(uniqueid);
+    const channel = from?.channels.get(uniqueid);
+    if (from === undefined || channel === undefined) return undefined;
+    if (from === call) return channel;
+    from.removeChannel(channel);
+    this.addChannel(call, channel);
+    if (from.channels.size === 0 && from.silent && !from.ended) {
+      this.#forget(from);
+      this.stats.callsMerged++;
+    } else if (from.liveChannels === 0 && !from.ended) {
+      this.endCall(from, atUs);
+    }
+    return channel;
   }
 
   bindCallId(call: TrackedCall, callId: string): void {
@@ -191,6 +246,8 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       call.expectation = expected.expectation;
     }
     call.callId = callId;
+    // The driver's own click-to-call (its id is set on the channel) is a customer call.
+    this.releaseHeld(call);
   }
 
   clickToCallOf(localChannel: string): TrackedCall | undefined {
@@ -204,24 +261,55 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   announce(call: TrackedCall): void {
     if (call.announced) return;
     call.announced = true;
-    if (call.clickToCall) this.#emitEvent(call, CallEventKind.ORIGINATE, call.startedUs, call.agentExtension);
+    if (call.clickToCall)
+      this.#emitEvent(call, CallEventKind.ORIGINATE, call.startedUs, call.agentExtension, call.first.uniqueid);
   }
 
-  emitRinging(call: TrackedCall, atUs: number, extension: string): void {
-    this.#emitEvent(call, CallEventKind.RINGING, atUs, extension);
+  releaseHeld(call: TrackedCall): void {
+    const held = call.heldOutputs;
+    if (held === undefined) return;
+    call.heldOutputs = undefined;
+    for (const output of held) this.#options.onOutput(output);
   }
 
-  emitAnswered(call: TrackedCall, atUs: number, extension: string): void {
-    this.#emitEvent(call, CallEventKind.ANSWERED, atUs, extension);
+  emitRinging(call: TrackedCall, atUs: number, extension: string, legId: string): void {
+    this.#emitEvent(call, CallEventKind.RINGING, atUs, extension, legId);
+  }
+
+  emitAnswered(call: TrackedCall, atUs: number, extension: string, legId: string): void {
+    this.#emitEvent(call, CallEventKind.ANSWERED, atUs, extension, legId);
+  }
+
+  emitHeld(call: TrackedCall, atUs: number, extension: string, legId: string): void {
+    this.#emitEvent(call, CallEventKind.HELD, atUs, extension, legId);
+  }
+
+  emitResumed(call: TrackedCall, atUs: number, extension: string, legId: string): void {
+    this.#emitEvent(call, CallEventKind.RESUMED, atUs, extension, legId);
+  }
+
+  emitTransferred(call: TrackedCall, atUs: number, extension: string, legId: string): void {
+    this.#emitEvent(call, CallEventKind.TRANSFERRED, atUs, extension, legId);
   }
 
   endCall(call: TrackedCall, atUs: number): void {
     call.endedUs = atUs;
-    call.cdrDueEventUs = atUs + this.#cdrGraceUs;
-    call.cdrDueWallUs = this.#nowUs() + this.#cdrGraceUs;
     this.#active--;
     this.stats.callsEnded++;
-    this.#emitEvent(call, CallEventKind.HANGUP, atUs, call.answeredBy || call.agentExtension || call.first.extension);
+    // A supervisor's ChanSpy, or an Asterisk 11 dialed channel no Dial claimed: not a call of its own.
+    if (call.silent && (call.supervision || call.provisional)) {
+      if (call.supervision) this.stats.supervisionCalls++;
+      else this.stats.callsMerged++;
+      call.heldOutputs = undefined;
+      this.#forget(call);
+      return;
+    }
+    this.releaseHeld(call);
+    call.cdrDueEventUs = atUs + this.#cdrGraceUs;
+    call.cdrDueWallUs = this.#nowUs() + this.#cdrGraceUs;
+    // The last one on the call: the transfer target, else who answered, else whose call it was.
+    const extension = call.transferredTo || call.answeredBy || call.agentExtension || call.first.extension;
+    this.#emitEvent(call, CallEventKind.HANGUP, atUs, extension, call.first.uniqueid);
     this.#ending.push(call);
   }
 
@@ -229,17 +317,32 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     this.stats.ignored[reason]++;
   }
 
+  #nowUs(): number {
+    return Math.round(this.#now() * 1000);
+  }
+
   /** Every emission goes through here: a click-to-call is announced before anything else. */
-  #emitEvent(call: TrackedCall, kind: CallEventKind, atUs: number, extension: string): void {
+  #emitEvent(call: TrackedCall, kind: CallEventKind, atUs: number, extension: string, legId: string): void {
     if (!call.announced) this.announce(call);
-    const event = buildCallEvent(call, kind, atUs, extension, this.#options.agentId, this.#plan);
-    this.#options.onOutput({ kind: "event", event });
+    const output: CallOutput = {
+      kind: "event",
+      event: buildCallEvent(call, kind, atUs, extension, legId, this.#options.agentId, this.plan),
+    };
+    if (call.heldOutputs !== undefined) call.heldOutputs.push(output);
+    else this.#options.onOutput(output);
   }
 
   #emitCdr(call: TrackedCall): void {
-    this.#calls.delete(call.linkedid);
-    for (const uniqueid of call.channels.keys()) this.#callsByChannel.delete(uniqueid);
-    this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.#plan) });
+    this.#forget(call);
+    this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.plan) });
+  }
+
+  #forget(call: TrackedCall): void {
+    if (this.#calls.get(call.linkedid) === call) this.#calls.delete(call.linkedid);
+    for (const uniqueid of call.channels.keys()) {
+      if (this.#callsByChannel.get(uniqueid) === call) this.#callsByChannel.delete(uniqueid);
+    }
+    if (!call.ended) this.#active--;
   }
 
   /** Emits, in order, the Cdrs whose wait is over by either clock. */

@@ -1,16 +1,35 @@
 import { CallDirection } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { CallOutput } from "../../ports/pbx-driver.js";
 import { type ChannelName, parseChannelName } from "./ami-channel-name.js";
 import type { NumberPlan } from "./ami-number-plan.js";
 
-/** One channel of a call, as Newchannel introduced it. */
+/** What Newchannel says about a channel when it appears. */
+export interface ChannelFacts {
+  atUs: number;
+  context: string;
+  exten: string;
+  callerIdNumber: string;
+  callerIdName: string;
+}
+
+/** One channel of a call, from Newchannel to Hangup: a leg of the Cdr. */
 export interface TrackedChannel {
   readonly uniqueid: string;
   readonly name: string;
   readonly parsed: ChannelName;
   /** The extension whose phone this channel is, "" for trunks and Local channels. */
-  readonly extension: string;
+  extension: string;
   /** The trunk this channel is on, "" for phones and Local channels. */
-  readonly trunk: string;
+  trunk: string;
+  readonly startedUs: number;
+  /** When the channel went Up (answered, by a person or by an application). */
+  upUs: number | undefined;
+  endedUs: number | undefined;
+  q850Code: number;
+  /** The first DialEnd status of the dial that created it, "" if none. */
+  dialStatus: string;
+  /** On hold (Hold seen, Unhold not yet). */
+  held: boolean;
   hungUp: boolean;
 }
 
@@ -40,15 +59,36 @@ export interface AsteriskCdr {
   disposition: string;
 }
 
-export function describeChannel(uniqueid: string, name: string, plan: NumberPlan): TrackedChannel {
+/**
+ * Which phone or trunk a channel is. The endpoint name decides when it looks like an
+ * extension (`PJSIP/1001`); chan_sip peers are often named otherwise (`SIP/9170-12`,
+ * `SIP/alice`) and then carry their extension as their own caller id, which a channel
+ * outside the trunk contexts is taken for. Anything else is a trunk.
+ */
+export function describeChannel(uniqueid: string, name: string, facts: ChannelFacts, plan: NumberPlan): TrackedChannel {
   const parsed = parseChannelName(name);
   let extension = "";
   let trunk = "";
   if (parsed.local === undefined && parsed.resource !== "") {
+    const callerId = presented(facts.callerIdNumber);
     if (plan.isExtension(parsed.resource)) extension = parsed.resource;
+    else if (callerId !== "" && plan.isExtension(callerId) && !plan.isTrunkContext(facts.context)) extension = callerId;
     else trunk = parsed.resource;
   }
-  return { uniqueid, name, parsed, extension, trunk, hungUp: false };
+  return {
+    uniqueid,
+    name,
+    parsed,
+    extension,
+    trunk,
+    startedUs: facts.atUs,
+    upUs: undefined,
+    endedUs: undefined,
+    q850Code: 0,
+    dialStatus: "",
+    held: false,
+    hungUp: false,
+  };
 }
 
 /**
@@ -66,6 +106,7 @@ export class TrackedCall {
   readonly clickToCall: boolean;
   /** Entered the PBX from a trunk context. */
   readonly inbound: boolean;
+  /** Channels in the order they appeared. */
   readonly channels = new Map<string, TrackedChannel>();
   readonly legs = new Map<string, DialLeg>();
   liveChannels = 0;
@@ -74,12 +115,25 @@ export class TrackedCall {
   announced = false;
   sequence = 0;
   expectation: OriginateExpectation | undefined;
+  /**
+   * Outputs held back while it is unknown whether this is a customer call: an Originate
+   * nobody announced may turn out to be a supervisor's ChanSpy. Undefined once released.
+   */
+  heldOutputs: CallOutput[] | undefined;
+  /** A supervisor listening in (ChanSpy), not a conversation with a customer. */
+  supervision = false;
+  /**
+   * Asterisk 11 (no Linkedid): started by a channel created Down, i.e. dialed by some
+   * other channel; it is dropped if it ends before any Dial claimed it.
+   */
+  provisional = false;
 
   fromNumber: string;
   toNumber: string;
   callerIdNumber: string;
   callerIdName: string;
   trunk: string;
+  queue = "";
   /** A trunk was dialed from inside the PBX. */
   trunkDialed = false;
   /** An extension was dialed (beyond the agent's own phone of a click-to-call). */
@@ -89,10 +143,14 @@ export class TrackedCall {
   readonly answeredExtensions = new Set<string>();
   answeredUs: number | undefined;
   answeredBy = "";
+  /** Extension a transfer or a park pickup last handed the call to. */
+  transferredTo = "";
   /** Click-to-call: the agent picked up their phone. */
   agentAnswered = false;
   /** Click-to-call: Asterisk reported the Originate failed. */
   originateFailed = false;
+  /** The caller left a queue before an agent answered. */
+  abandoned = false;
   dialStatus = "";
 
   endedUs: number | undefined;
@@ -105,22 +163,22 @@ export class TrackedCall {
   cdrDueWallUs = 0;
   cdrDueEventUs = 0;
 
-  constructor(linkedid: string, callId: string, first: TrackedChannel, fields: FirstChannelFields, plan: NumberPlan) {
+  constructor(linkedid: string, callId: string, first: TrackedChannel, facts: ChannelFacts, plan: NumberPlan) {
     this.linkedid = linkedid;
     this.callId = callId;
     this.first = first;
-    this.startedUs = fields.atUs;
+    this.startedUs = facts.atUs;
     this.clickToCall = first.parsed.local !== undefined;
-    this.inbound = !this.clickToCall && plan.isTrunkContext(fields.context);
-    this.callerIdNumber = presented(fields.callerIdNumber);
-    this.callerIdName = presented(fields.callerIdName);
+    this.inbound = !this.clickToCall && plan.isTrunkContext(facts.context);
+    this.callerIdNumber = presented(facts.callerIdNumber);
+    this.callerIdName = presented(facts.callerIdName);
     if (this.clickToCall) {
       this.fromNumber = first.parsed.local?.exten ?? "";
       this.toNumber = "";
       this.trunk = "";
     } else {
       this.fromNumber = this.callerIdNumber || first.extension || first.trunk;
-      this.toNumber = fields.exten === "s" ? "" : fields.exten;
+      this.toNumber = facts.exten === "s" ? "" : facts.exten;
       this.trunk = first.trunk;
     }
     this.addChannel(first);
@@ -128,7 +186,11 @@ export class TrackedCall {
 
   addChannel(channel: TrackedChannel): void {
     this.channels.set(channel.uniqueid, channel);
-    this.liveChannels++;
+    if (!channel.hungUp) this.liveChannels++;
+  }
+
+  removeChannel(channel: TrackedChannel): void {
+    if (this.channels.delete(channel.uniqueid) && !channel.hungUp) this.liveChannels--;
   }
 
   /** The agent's extension for a click-to-call, else "". */
@@ -156,6 +218,11 @@ export class TrackedCall {
 
   get ended(): boolean {
     return this.endedUs !== undefined;
+  }
+
+  /** Nothing of this call went out yet, held outputs aside. */
+  get silent(): boolean {
+    return this.sequence === 0 || this.heldOutputs !== undefined;
   }
 
   /** Best knowledge of the direction now; final once the call ended. */
@@ -204,14 +271,6 @@ export class TrackedCall {
     if (cdrs.some((cdr) => cdr.disposition === "ANSWERED")) return "ANSWERED";
     return (cdrs.find((cdr) => cdr.uniqueid === this.first.uniqueid) ?? cdrs[0])?.disposition ?? "";
   }
-}
-
-export interface FirstChannelFields {
-  atUs: number;
-  context: string;
-  exten: string;
-  callerIdNumber: string;
-  callerIdName: string;
 }
 
 /** Asterisk writes `<unknown>` for an absent caller id. */

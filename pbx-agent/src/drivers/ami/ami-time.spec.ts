@@ -12,11 +12,12 @@ describe("AMI time", { timeout: 5000 }, () => {
     assert.equal(parseAmiTimestamp("1.x"), undefined);
   });
 
-  it("writes protobuf Timestamps and whole seconds like Asterisk's billsec", () => {
+  it("writes protobuf Timestamps and whole seconds, to the nearest", () => {
     const timestamp = timestampFromMicros(1_796_125_061_659_274);
     assert.equal(timestamp.seconds, 1_796_125_061n);
     assert.equal(timestamp.nanos, 659_274_000);
-    assert.equal(secondsBetween(1_000_000, 3_999_999), 2);
+    assert.equal(secondsBetween(1_000_000, 3_499_999), 2);
+    assert.equal(secondsBetween(1_000_000, 3_500_000), 3, "15o: 13.53 s of talk is 14 s");
     assert.equal(secondsBetween(5, 1), 0);
   });
 });

@@ -25,7 +25,11 @@ export function timestampFromMicros(micros: number): Timestamp {
   return create(TimestampSchema, { seconds: BigInt(seconds), nanos: (micros - seconds * 1_000_000) * 1000 });
 }
 
-/** Whole seconds between two times, rounded down as Asterisk's billsec is; 0 if reversed. */
+/**
+ * Whole seconds between two times, to the nearest second; 0 if reversed. Asterisk's
+ * billsec rounds down, which turns 13.53 s of talk into 13: the nearest second is what
+ * a person would call the call's length, and what FreeSWITCH-side totals agree with.
+ */
 export function secondsBetween(fromMicros: number, toMicros: number): number {
-  return toMicros > fromMicros ? Math.floor((toMicros - fromMicros) / 1_000_000) : 0;
+  return toMicros > fromMicros ? Math.round((toMicros - fromMicros) / 1_000_000) : 0;
 }

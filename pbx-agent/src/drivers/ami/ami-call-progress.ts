@@ -1,0 +1,117 @@
+import type { DialLeg, TrackedCall, TrackedChannel } from "./ami-call.js";
+import { parseChannelName } from "./ami-channel-name.js";
+import type { NumberPlan } from "./ami-number-plan.js";
+import type { CallTrackerContext } from "./ami-tracker-context.js";
+
+/**
+ * The steps every call shape is made of — a dial starts, an extension rings, a dial ends,
+ * someone answers — whichever events (Dial, app_queue, Asterisk 11 or 20) reported them.
+ */
+
+/** An extension's phone starts ringing for the call; once per extension. */
+export function ringExtension(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  atUs: number,
+  extension: string,
+  legId: string,
+): void {
+  if (extension === "" || call.rung.includes(extension)) return;
+  call.rung.push(extension);
+  tracker.emitRinging(call, atUs, extension, legId);
+}
+
+/** An extension picked up; the first one answers the call, later ones (after a transfer) only stop being missed. */
+export function answerBy(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  atUs: number,
+  extension: string,
+  legId: string,
+): void {
+  if (extension !== "") call.answeredExtensions.add(extension);
+  if (call.answeredUs !== undefined) return;
+  call.answeredUs = atUs;
+  call.answeredBy = extension;
+  tracker.emitAnswered(call, atUs, extension, legId);
+}
+
+/** A channel of the call dials another one. */
+export function beginDial(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  atUs: number,
+  from: string,
+  to: TrackedChannel,
+  destExten: string,
+): void {
+  const leg: DialLeg = { from, to, status: "" };
+  call.legs.set(to.uniqueid, leg);
+  tracker.announce(call);
+  // Originate's own dial of its Local channel: plumbing, not a call party.
+  if (from === "") return;
+  const agentLeg = call.isAgentLeg(leg);
+  // An Originate rings the agent's phone through its Local channel, whatever the phone's name.
+  if (agentLeg && to.extension === "" && to.parsed.local === undefined) {
+    to.extension = call.agentExtension;
+    to.trunk = "";
+  }
+  if (to.extension !== "") {
+    if (!agentLeg) {
+      call.extensionDialed = true;
+      if (call.clickToCall && call.toNumber === "") call.toNumber = to.extension;
+      tracker.releaseHeld(call);
+    }
+    ringExtension(tracker, call, atUs, to.extension, to.uniqueid);
+  } else if (to.trunk !== "") {
+    call.trunkDialed = true;
+    if (call.trunk === "") call.trunk = to.trunk;
+    if (call.clickToCall && call.toNumber === "") call.toNumber = destExten;
+    tracker.releaseHeld(call);
+  }
+}
+
+/** A dial ended: answered (who?), or why not. Only its first ending counts. */
+export function endDial(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  atUs: number,
+  leg: DialLeg,
+  status: string,
+): void {
+  leg.status = status;
+  if (leg.to.dialStatus === "") leg.to.dialStatus = status;
+  const party = leg.to.extension || leg.to.trunk;
+  if (status === "ANSWER" && leg.to.upUs === undefined) leg.to.upUs = atUs;
+  if (leg.from === "" || party === "") return;
+  if (status !== "ANSWER") {
+    call.dialStatus = status;
+    return;
+  }
+  if (call.isAgentLeg(leg)) {
+    // Click-to-call: the agent picked up; the call is answered when the destination is.
+    call.agentAnswered = true;
+    if (leg.to.extension !== "") call.answeredExtensions.add(leg.to.extension);
+    return;
+  }
+  answerBy(tracker, call, atUs, leg.to.extension, leg.to.uniqueid);
+}
+
+/**
+ * The extension of a queue member interface or a transfer target: `SIP/203`,
+ * `PJSIP/1001`, `Local/1001@from-queue/n`; "" when it is not an extension.
+ */
+export function extensionOfInterface(value: string, plan: NumberPlan): string {
+  const name = value.endsWith("/n") ? value.slice(0, -2) : value;
+  const parsed = parseChannelName(name);
+  const candidate = parsed.local?.exten ?? parsed.resource;
+  return plan.isExtension(candidate) ? candidate : "";
+}
+
+/** Who a channel of the call is, for events about it: its extension, else the Local exten it runs. */
+export function extensionOfChannel(channel: TrackedChannel | undefined, plan: NumberPlan): string {
+  if (channel === undefined) return "";
+  if (channel.extension !== "") return channel.extension;
+  const exten = channel.parsed.local?.exten ?? "";
+  return plan.isExtension(exten) ? exten : "";
+}
