@@ -1,0 +1,215 @@
+import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { CallOutput } from "../../ports/pbx-driver.js";
+import type { OriginateExpectation, TrackedCall } from "./esl-call.js";
+import { deriveEslCallId } from "./esl-call-id.js";
+import { buildCallEvent, buildCdr } from "./esl-call-output.js";
+import type { EslEvent } from "./esl-event.js";
+import { ESL_EVENT_HANDLERS, type EslTrackerContext, type IgnoreReason } from "./esl-event-handlers.js";
+import type { LegRole, TrackedLeg } from "./esl-leg.js";
+import { createEslNumberPlan, type EslNumberPlan, type EslNumberPlanOptions } from "./esl-number-plan.js";
+
+export type { OriginateExpectation } from "./esl-call.js";
+
+export interface EslCallTrackerOptions extends EslNumberPlanOptions {
+  /** Put on every CallEvent and Cdr; also seeds the ids of calls no click-to-call named. */
+  agentId: string;
+  onOutput(output: CallOutput): void;
+  /** How long a click-to-call the driver announced waits for its channel; default 60 s. */
+  originateTtlMs?: number;
+  /** Wall clock, for events without a timestamp and expectation expiry; injectable for tests. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+export interface EslCallTrackerStats {
+  handled: number;
+  /** Handled events that changed nothing, by reason. */
+  ignored: Record<IgnoreReason, number>;
+  callsStarted: number;
+  callsEnded: number;
+  /** Originates folded into another call (a supervisor's eavesdrop). */
+  callsFolded: number;
+}
+
+/**
+ * Turns FreeSWITCH events into CallEvents and Cdrs: one Cdr per conversation, legs
+ * nested. Pure: no I/O, time from the events. Feed it every event in the order received.
+ */
+export interface EslCallTracker {
+  handle(event: EslEvent): void;
+  /** Whether `handle` does anything with events of this name (the others need not be parsed). */
+  handles(eventName: string): boolean;
+  /** Registers a click-to-call before its originate is sent, so its legs get its id and variables. */
+  expectOriginate(expectation: OriginateExpectation): void;
+  /** The originate was refused: nothing will come. */
+  cancelOriginate(callId: string): void;
+  /** Forgets stale click-to-call expectations. */
+  tick(): void;
+  /** Releases the events of originates never classified (end of a replay, shutdown). */
+  flush(): void;
+  readonly activeCalls: number;
+  readonly stats: Readonly<EslCallTrackerStats>;
+}
+
+export function createEslCallTracker(options: EslCallTrackerOptions): EslCallTracker {
+  return new CallTracker(options);
+}
+
+class CallTracker implements EslCallTracker, EslTrackerContext {
+  readonly stats: EslCallTrackerStats = {
+    handled: 0,
+    ignored: { malformed: 0, unknown_call: 0, duplicate: 0, late: 0 },
+    callsStarted: 0,
+    callsEnded: 0,
+    callsFolded: 0,
+  };
+  readonly plan: EslNumberPlan;
+  readonly #options: EslCallTrackerOptions;
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+  /** Calls by the Unique-ID of each of their legs, until their Cdr went out. */
+  readonly #callsByLeg = new Map<string, TrackedCall>();
+  /** Live calls, oldest first. */
+  readonly #calls = new Set<TrackedCall>();
+  readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
+
+  constructor(options: EslCallTrackerOptions) {
+    this.#options = options;
+    this.plan = createEslNumberPlan(options);
+    this.#now = options.now ?? Date.now;
+    this.#ttlMs = options.originateTtlMs ?? 60_000;
+  }
+
+  get activeCalls(): number {
+    return this.#calls.size;
+  }
+
+  handles(eventName: string): boolean {
+    return ESL_EVENT_HANDLERS.has(eventName);
+  }
+
+  handle(event: EslEvent): void {
+    const handler = ESL_EVENT_HANDLERS.get(event.name);
+    if (handler === undefined) return;
+    this.stats.handled++;
+    handler(this, event);
+  }
+
+  expectOriginate(expectation: OriginateExpectation): void {
+    this.#expected.set(expectation.callId, { expectation, expiresMs: this.#now() + this.#ttlMs });
+  }
+
+  cancelOriginate(callId: string): void {
+    this.#expected.delete(callId);
+  }
+
+  tick(): void {
+    const now = this.#now();
+    for (const [callId, { expiresMs }] of this.#expected) if (expiresMs <= now) this.#expected.delete(callId);
+  }
+
+  flush(): void {
+    for (const call of this.#calls) if (call.pending) this.release(call);
+  }
+
+  // EslTrackerContext: what the event handlers use.
+
+  timeOf(event: EslEvent): number {
+    return event.micros("Event-Date-Timestamp") ?? this.#now() * 1000;
+  }
+
+  callOfLeg(uuid: string | undefined): TrackedCall | undefined {
+    return uuid === undefined || uuid === "" ? undefined : this.#callsByLeg.get(uuid);
+  }
+
+  takeExpectation(callId: string): OriginateExpectation | undefined {
+    const expected = this.#expected.get(callId);
+    this.#expected.delete(callId);
+    return expected?.expectation;
+  }
+
+  pendingOriginates(): TrackedCall[] {
+    return [...this.#calls].filter((call) => call.pending);
+  }
+
+  startCall(call: TrackedCall): void {
+    this.#calls.add(call);
+    this.#callsByLeg.set(call.first.uuid, call);
+    this.stats.callsStarted++;
+  }
+
+  newCallId(pbxCallId: string): string {
+    return deriveEslCallId(this.#options.agentId, pbxCallId);
+  }
+
+  addLeg(call: TrackedCall, leg: TrackedLeg, role: LegRole): void {
+    leg.role = role;
+    call.legs.set(leg.uuid, leg);
+    this.#callsByLeg.set(leg.uuid, call);
+  }
+
+  absorb(into: TrackedCall, from: TrackedCall, firstRole: LegRole): void {
+    for (const leg of from.legs.values()) this.addLeg(into, leg, leg === from.first ? firstRole : leg.role);
+    this.#calls.delete(from);
+    this.stats.callsStarted--;
+    this.stats.callsFolded++;
+  }
+
+  emit(call: TrackedCall, kind: CallEventKind, atUs: number, leg: TrackedLeg, transferredTo?: string): void {
+    // A trunk leg is named by the number it dialed.
+    const extension = leg.extension || (leg.trunk !== "" ? leg.destination : "");
+    const about = { extension, legId: leg.uuid, transferredTo };
+    const event = buildCallEvent(call, kind, atUs, about, this.#options.agentId, this.plan);
+    if (call.pending) {
+      call.heldEvents.push(event);
+      return;
+    }
+    call.announced = true;
+    this.#options.onOutput({ kind: "event", event });
+  }
+
+  release(call: TrackedCall): void {
+    if (!call.pending) return;
+    call.pending = false;
+    // Facts learned by classifying the originate hold for the whole call.
+    const direction = call.direction(this.plan);
+    const variables = call.echoedVariables();
+    for (const event of call.heldEvents) {
+      event.toNumber = call.toNumber;
+      event.direction = direction;
+      event.variables = variables;
+      call.announced = true;
+      this.#options.onOutput({ kind: "event", event });
+    }
+    call.heldEvents.length = 0;
+  }
+
+  endCall(call: TrackedCall, atUs: number): void {
+    call.endedUs = atUs;
+    this.release(call);
+    const hangupLeg = this.#hangupLeg(call);
+    this.emit(call, CallEventKind.HANGUP, atUs, hangupLeg, call.transferredTo || undefined);
+    this.#calls.delete(call);
+    for (const uuid of call.legs.keys()) this.#callsByLeg.delete(uuid);
+    this.stats.callsEnded++;
+    this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.plan) });
+  }
+
+  ignore(reason: IgnoreReason): void {
+    this.stats.ignored[reason]++;
+  }
+
+  log(): Logger | undefined {
+    return this.#options.logger;
+  }
+
+  /** The leg the HANGUP is about: the extension the caller last talked to, else the agent's or the caller's. */
+  #hangupLeg(call: TrackedCall): TrackedLeg {
+    const party = call.transferredTo || call.answeredBy || call.agentExtension;
+    if (party !== "") {
+      for (const leg of [...call.legs.values()].reverse()) if (leg.extension === party) return leg;
+    }
+    return call.first;
+  }
+}
