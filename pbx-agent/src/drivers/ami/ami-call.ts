@@ -123,8 +123,8 @@ export class TrackedCall {
   /** A supervisor listening in (ChanSpy), not a conversation with a customer. */
   supervision = false;
   /**
-   * Asterisk 11 (no Linkedid): started by a channel created Down, i.e. dialed by some
-   * other channel; it is dropped if it ends before any Dial claimed it.
+   * Asterisk 11 (no Linkedid): started by a channel created with no extension to run,
+   * i.e. dialed by some other channel; dropped if it ends before any Dial claimed it.
    */
   provisional = false;
 

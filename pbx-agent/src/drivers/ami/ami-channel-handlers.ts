@@ -1,18 +1,20 @@
 import { presented } from "./ami-call.js";
+import { endDial } from "./ami-call-progress.js";
 import type { AmiMessage } from "./ami-message.js";
 import type { CallTrackerContext } from "./ami-tracker-context.js";
 
 /** The channel variable the driver sets on every Originate so the call keeps the API's id. */
 export const CALL_ID_VARIABLE = "CALLMESH_CALL_ID";
 
-/** `ChannelState: 6` is Up; 0 is Down, the state of a channel about to be dialed. */
+/** `ChannelState: 6` is Up. */
 const UP = "6";
-const DOWN = "0";
 
 /**
  * A channel starts: the first one of a Linkedid starts a call, later ones join it.
  * Asterisk 11 sends no Linkedid: every channel then starts a call of its own, which the
- * Dial or LocalBridge that shows where it belongs folds into the right call.
+ * Dial or LocalBridge that shows where it belongs folds into the right call. One created
+ * with no extension to run is about to be dialed (a queue member, the far end of a Dial):
+ * if nothing claims it, it is dropped at its hangup rather than reported as a call.
  */
 export function onNewchannel(tracker: CallTrackerContext, message: AmiMessage): void {
   const uniqueid = message.get("Uniqueid");
@@ -39,7 +41,7 @@ export function onNewchannel(tracker: CallTrackerContext, message: AmiMessage): 
   if (state === UP) channel.upUs = facts.atUs;
   if (uniqueid === linkedid) {
     const call = tracker.startCall(linkedid, channel, facts);
-    call.provisional = !reportedLinkedid && state === DOWN && channel.parsed.local === undefined;
+    call.provisional = !reportedLinkedid && facts.exten === "" && channel.parsed.local === undefined;
     return;
   }
   const call = tracker.callOf(linkedid);
@@ -51,12 +53,21 @@ export function onNewchannel(tracker: CallTrackerContext, message: AmiMessage): 
   tracker.addChannel(call, channel);
 }
 
-/** A channel went Up: answered by a phone, or by an application (Answer, VoiceMail, Queue). */
+/**
+ * A channel went Up: answered by a phone, or by an application (Answer, VoiceMail, Queue).
+ * A dialed channel going Up is the answer of its dial: Asterisk sends it just before
+ * DialEnd, and some captures (and Asterisk 11's late Dial End) have no DialEnd to rely on.
+ */
 export function onNewstate(tracker: CallTrackerContext, message: AmiMessage): void {
   if (message.get("ChannelState") !== UP) return;
-  const uniqueid = message.get("Uniqueid");
-  const channel = tracker.callOfChannel(uniqueid)?.channels.get(uniqueid ?? "");
-  if (channel !== undefined && channel.upUs === undefined) channel.upUs = tracker.timeOf(message);
+  const uniqueid = message.get("Uniqueid") ?? "";
+  const call = tracker.callOfChannel(uniqueid);
+  const channel = call?.channels.get(uniqueid);
+  if (call === undefined || channel === undefined || channel.upUs !== undefined) return;
+  const at = tracker.timeOf(message);
+  channel.upUs = at;
+  const leg = call.legs.get(uniqueid);
+  if (leg !== undefined && leg.status === "") endDial(tracker, call, at, leg, "ANSWER");
 }
 
 /**

@@ -24,11 +24,13 @@ export function onDialEnd(tracker: CallTrackerContext, message: AmiMessage): voi
     tracker.ignore("unknown_channel");
     return;
   }
+  const status = message.get("DialStatus") ?? "";
   if (leg.status !== "") {
-    tracker.ignore("duplicate");
+    // Newstate Up already answered it; anything else is a repeat (NOANSWER, then CANCEL).
+    if (leg.status !== "ANSWER" || status !== "ANSWER") tracker.ignore("duplicate");
     return;
   }
-  endDial(tracker, call, tracker.timeOf(message), leg, message.get("DialStatus") ?? "");
+  endDial(tracker, call, tracker.timeOf(message), leg, status);
 }
 
 /**

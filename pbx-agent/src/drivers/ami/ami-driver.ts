@@ -1,12 +1,15 @@
 import { CommandStatus, type Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
+import type { Registry } from "@callmesh/platform/metrics.js";
+import { createInputSkips } from "../../normalize/input-skips.js";
 import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
 import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
 import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
 import { AmiError } from "./ami-error.js";
 import type { NumberPlanOptions } from "./ami-number-plan.js";
 import { extensionStateRefusal, planOriginate } from "./ami-originate.js";
+import { type AmiSkipReport, createAmiSkipReport } from "./ami-skip-report.js";
 
 export interface AmiDriverOptions extends NumberPlanOptions {
   host: string;
@@ -27,6 +30,8 @@ export interface AmiDriverOptions extends NumberPlanOptions {
   maxReconnectDelayMs?: number;
   /** See AmiCallTrackerOptions.cdrGraceMs. */
   cdrGraceMs?: number;
+  /** Where `callmesh_agent_pbx_input_skipped_total{driver="ami"}` is registered. */
+  metrics?: Registry;
 }
 
 export interface AmiDriver extends PbxDriver {
@@ -50,6 +55,7 @@ class AmiPbxDriver implements AmiDriver {
   readonly #log: Logger;
   readonly #connection: AmiConnection;
   readonly #tracker: AmiCallTracker;
+  readonly #skipReport: AmiSkipReport;
   readonly #outputListeners: ((output: CallOutput) => void)[] = [];
   readonly #stateListeners: ((connected: boolean) => void)[] = [];
   #ready = false;
@@ -70,6 +76,9 @@ class AmiPbxDriver implements AmiDriver {
       logger: this.#log,
       onOutput: (output) => this.#deliver(output),
     });
+    this.#skipReport = createAmiSkipReport(
+      createInputSkips({ driver: "ami", logger: this.#log, metrics: options.metrics }),
+    );
     this.#connection.onEvent((event) => this.#tracker.handle(event));
     this.#connection.onConnectionChange((connected) => this.#connectionChanged(connected));
   }
@@ -87,7 +96,7 @@ class AmiPbxDriver implements AmiDriver {
   }
 
   start(): void {
-    this.#ticker ??= setInterval(() => this.#tracker.tick(), TICK_MS);
+    this.#ticker ??= setInterval(() => this.#tick(), TICK_MS);
     this.#ticker.unref();
     this.#connection.start();
   }
@@ -146,6 +155,12 @@ class AmiPbxDriver implements AmiDriver {
       log.warn({ err: error, status: outcome.status }, "originate failed");
       return outcome;
     }
+  }
+
+  #tick(): void {
+    this.#tracker.tick();
+    // Parser counts reach the connection's stats when a session ends; the tracker's at once.
+    this.#skipReport.report(this.#connection.stats.parser, this.#tracker.stats);
   }
 
   async #connectionChanged(connected: boolean): Promise<void> {

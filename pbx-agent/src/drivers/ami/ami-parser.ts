@@ -11,6 +11,11 @@ export interface AmiParserStats {
   malformedLines: number;
   /** Blocks with neither `Event` nor `Response`, or with too many lines. */
   skippedBlocks: number;
+  /**
+   * Blocks a client sent (an `Action` and no `Event`/`Response`), found in captures that
+   * interleave both directions; skipped, and not garbage.
+   */
+  clientActions: number;
   /** `Response: Follows` blocks that never saw `--END COMMAND--` before the next message. */
   unterminatedFollows: number;
   /** A block cut off by the end of the stream. */
@@ -60,6 +65,7 @@ export function createParserStats(): AmiParserStats {
     oversizedLines: 0,
     malformedLines: 0,
     skippedBlocks: 0,
+    clientActions: 0,
     unterminatedFollows: 0,
     truncatedBlocks: 0,
   };
@@ -234,6 +240,10 @@ class StreamParser implements AmiParser {
     this.#resetBlock();
     if (fields === undefined) return;
     const message = new AmiMessage(fields);
+    if (isClientAction(message)) {
+      this.stats.clientActions++;
+      return;
+    }
     if (message.event === undefined && message.response === undefined) {
       this.stats.skippedBlocks++;
       return;
@@ -261,4 +271,11 @@ class StreamParser implements AmiParser {
         throw error;
       });
   }
+}
+
+/** What a client sends starts with `Action:`, or at least has one and nothing a server sends. */
+function isClientAction(message: AmiMessage): boolean {
+  const first = message.fields[0];
+  if (first !== undefined && first.length === 6 && first.toLowerCase() === "action") return true;
+  return message.event === undefined && message.response === undefined && message.has("Action");
 }
