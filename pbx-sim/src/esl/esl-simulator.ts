@@ -1,0 +1,294 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { defaultExtensions } from "../shared/extension-directory.js";
+import { createEslApi } from "./esl-api.js";
+import type { RenderedEslEvent } from "./esl-call-render.js";
+import { loadEslCallTemplates } from "./esl-call-templates.js";
+import { type ChannelRow, createChannelTable } from "./esl-channel-table.js";
+import { handleEslPacket } from "./esl-commands.js";
+import { type EslEvent, type EslEventFormat, eventFrame } from "./esl-event.js";
+import { createEslSession, type EslSession } from "./esl-session.js";
+import {
+  createEslSimulatedCalls,
+  type EslExtensionBehaviour,
+  type EslInboundCallOptions,
+  type EslOutboundCallOptions,
+} from "./esl-simulated-calls.js";
+import { createSystemEvents } from "./esl-system-events.js";
+import { DEFAULT_ESL_PASSWORD, DEFAULT_HEARTBEAT_MS } from "./recorded-fs.js";
+
+export type { ChannelRow } from "./esl-channel-table.js";
+export type { EslExtensionBehaviour, EslInboundCallOptions, EslOutboundCallOptions } from "./esl-simulated-calls.js";
+
+export interface EslSimulatorOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 0 (a random free port). */
+  port?: number;
+  /** Default "ClueCon", event_socket.conf.xml's. */
+  password?: string;
+  /** Multiplies the recorded gaps between events: 1 real time (default), 0.05 twenty times faster, 0 no delay. */
+  timeScale?: number;
+  /** HEARTBEAT every this many ms to listeners that take it (default 20000, FreeSWITCH's; 0 none). */
+  heartbeatIntervalMs?: number;
+  /** extension → how its phone takes an originate; default 1001..1012 all "answers". */
+  extensions?: Record<string, EslExtensionBehaviour>;
+  /** FreeSWITCH hangs up on a client that sends nothing for 25 s (default 25000). */
+  authTimeoutMs?: number;
+  /** Longest client packet kept (default 64 KiB); longer ones are answered `-ERR command not found`. */
+  maxPacketBytes?: number;
+  /** Default: the `pbx-sim` pino logger. */
+  logger?: Logger;
+}
+
+/** A command a client sent, as received (first line), with its session. */
+export interface ReceivedEslCommand {
+  readonly session: number;
+  readonly command: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface EslSimulator {
+  readonly port: number;
+  /** The simulated switch's Core-UUID, on every event. */
+  readonly coreUuid: string;
+  /** Every command received, in order (oversized packets are not recorded). */
+  readonly commands: ReadonlyArray<ReceivedEslCommand>;
+  onCommand(listener: (command: ReceivedEslCommand) => void): void;
+  /** The channels in progress, as `show channels` reports them. */
+  channels(): readonly ChannelRow[];
+  /**
+   * Plays fs-real-01a (trunk caller → DID → user/1001 answers after 2 s, 3 s talk, caller hangs up).
+   * Resolves after the call's last event is written to all clients (or when close() cuts it short).
+   */
+  playInboundAnswered(options?: EslInboundCallOptions): Promise<void>;
+  /** Plays fs-real-07g (1001 dials out via gateway provider, far end 486 busy). */
+  playOutboundBusy(options?: EslOutboundCallOptions): Promise<void>;
+  /** Plays inbound answered and outbound busy calls in turn every intervalMs until the returned stop() or close(). */
+  startCallLoop(intervalMs: number): { stop(): void };
+  /** Closes the server and all client connections (a clean way to simulate a switch going away). */
+  close(): Promise<void>;
+}
+
+const BEHAVIOURS = new Set<EslExtensionBehaviour>(["answers", "no-answer", "busy", "unregistered"]);
+
+function checkOptions(options: EslSimulatorOptions) {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
+  const timeScale = options.timeScale ?? 1;
+  if (!Number.isFinite(timeScale) || timeScale < 0) throw new RangeError(`timeScale must be >= 0, got ${timeScale}`);
+  const nonNegative = (name: string, value: number) => {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be >= 0, got ${value}`);
+    return value;
+  };
+  const password = options.password ?? DEFAULT_ESL_PASSWORD;
+  if (password === "" || /[\r\n]/.test(password)) throw new RangeError("password must be a non-empty single line");
+  const extensions =
+    options.extensions ??
+    Object.fromEntries(Object.keys(defaultExtensions()).map((extension) => [extension, "answers" as const]));
+  for (const [extension, behaviour] of Object.entries(extensions)) {
+    if (!/^[0-9A-Za-z*#+_-]+$/.test(extension)) throw new RangeError(`bad extension ${JSON.stringify(extension)}`);
+    if (!BEHAVIOURS.has(behaviour)) throw new RangeError(`extension ${extension}: unknown behaviour ${behaviour}`);
+  }
+  return {
+    host: options.host ?? "127.0.0.1",
+    port,
+    password,
+    timeScale,
+    heartbeatIntervalMs: nonNegative("heartbeatIntervalMs", options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS),
+    authTimeoutMs: nonNegative("authTimeoutMs", options.authTimeoutMs ?? 25_000),
+    maxPacketBytes: nonNegative("maxPacketBytes", options.maxPacketBytes ?? 64 * 1024),
+    extensions: { ...extensions },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
+    });
+  });
+}
+
+/** Each event serialized once per format, however many listeners take it. */
+function frameCache(event: EslEvent) {
+  const frames: Partial<Record<EslEventFormat, string>> = {};
+  return (format: EslEventFormat) => {
+    frames[format] ??= eventFrame(event, format);
+    return frames[format];
+  };
+}
+
+/** Starts a FreeSWITCH 1.10 inbound event socket look-alike that answers commands and plays recorded calls. */
+export async function startEslSimulator(options: EslSimulatorOptions = {}): Promise<EslSimulator> {
+  const config = checkOptions(options);
+  const logger = options.logger ?? createLogger("pbx-sim");
+  const templates = await loadEslCallTemplates();
+  const coreUuid = randomUUID();
+  const bootedAt = performance.now();
+  const closing = new AbortController();
+  const sessions = new Set<EslSession>();
+  const sockets = new Set<Socket>();
+  const inFlight = new Set<Promise<unknown>>();
+  const commands: ReceivedEslCommand[] = [];
+  const listeners: Array<(command: ReceivedEslCommand) => void> = [];
+  const channels = createChannelTable();
+  const systemEvents = createSystemEvents(coreUuid);
+  let nextSequence = 1;
+  let nextSessionId = 1;
+  let sessionsSinceStartup = 0;
+  let sessionPeak = 0;
+
+  const track = (work: Promise<unknown>) => {
+    inFlight.add(work);
+    work.then(
+      () => inFlight.delete(work),
+      () => inFlight.delete(work),
+    );
+  };
+
+  /** Stamps each event's Event-Sequence as it goes out, then writes it to every listener that takes it. */
+  const broadcast = async (events: readonly RenderedEslEvent[]) => {
+    const perSession = new Map<EslSession, string[]>();
+    for (const rendered of events) {
+      const event: EslEvent = {
+        ...rendered.event,
+        headers: rendered.event.headers.map((header) =>
+          header[0] === "Event-Sequence" ? ["Event-Sequence", String(nextSequence)] : header,
+        ),
+      };
+      nextSequence++;
+      if (rendered.name === "CHANNEL_CREATE") sessionsSinceStartup++;
+      channels.observe(event);
+      sessionPeak = Math.max(sessionPeak, channels.count());
+      const frame = frameCache(event);
+      for (const session of sessions) {
+        if (!session.authenticated || session.closed || !session.subscription.wants(event)) continue;
+        const texts = perSession.get(session) ?? [];
+        texts.push(frame(session.subscription.format));
+        perSession.set(session, texts);
+      }
+    }
+    await Promise.all([...perSession].map(([session, texts]) => session.write(texts.join(""))));
+  };
+
+  const calls = createEslSimulatedCalls({
+    templates,
+    coreUuid,
+    extensions: config.extensions,
+    timeScale: config.timeScale,
+    signal: closing.signal,
+    broadcast,
+    track,
+  });
+  const runApi = createEslApi({ channels, calls });
+  const commandDeps = {
+    password: config.password,
+    runApi,
+    channelExists: (uuid: string) => channels.rows().some((row) => row.uuid === uuid),
+    systemEvents,
+    broadcast,
+    track,
+    logger,
+  };
+
+  const heartbeat =
+    config.heartbeatIntervalMs > 0
+      ? setInterval(() => {
+          const event = systemEvents.heartbeat({
+            uptimeMs: performance.now() - bootedAt,
+            sessionCount: channels.count(),
+            sessionsSinceStartup,
+            sessionPeak,
+          });
+          track(broadcast([event]));
+        }, config.heartbeatIntervalMs)
+      : undefined;
+  heartbeat?.unref();
+
+  const server = createServer((socket) => {
+    if (closing.signal.aborted) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    const session = createEslSession({
+      id: nextSessionId++,
+      socket,
+      logger,
+      authTimeoutMs: config.authTimeoutMs,
+      maxPacketBytes: config.maxPacketBytes,
+      onPacket: (current, packet) => {
+        if (packet.kind === "command") {
+          const received = { session: current.id, command: packet.command, headers: packet.headers };
+          commands.push(received);
+          for (const listener of listeners) {
+            try {
+              listener(received);
+            } catch (error) {
+              logger.error({ err: error }, "onCommand listener threw");
+            }
+          }
+        }
+        return handleEslPacket(current, packet, commandDeps);
+      },
+      onClose: (closed) => sessions.delete(closed),
+    });
+    sessions.add(session);
+    logger.debug({ session: session.id, remote: session.remoteAddress }, "ESL client connected");
+  });
+
+  const port = await listen(server, config.host, config.port);
+  logger.info({ host: config.host, port }, "ESL simulator listening");
+  let closed: Promise<void> | undefined;
+
+  return {
+    port,
+    coreUuid,
+    commands,
+    onCommand(listener) {
+      listeners.push(listener);
+    },
+    channels: () => channels.rows(),
+    playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
+    playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
+    startCallLoop(intervalMs) {
+      if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+        throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
+      }
+      const stopping = new AbortController();
+      const signal = AbortSignal.any([stopping.signal, closing.signal]);
+      const loop = async () => {
+        for (let turn = 0; !signal.aborted; turn++) {
+          const startedAt = performance.now();
+          // A call that outlasts the interval delays the next one: one loop call at a time.
+          await (turn % 2 === 0 ? calls.inboundAnswered() : calls.outboundBusy()).catch((error: unknown) =>
+            logger.error({ err: error }, "looped call failed"),
+          );
+          const waitMs = startedAt + intervalMs - performance.now();
+          if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => undefined);
+        }
+      };
+      track(loop());
+      return { stop: () => stopping.abort() };
+    },
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        if (heartbeat) clearInterval(heartbeat);
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await Promise.allSettled([...inFlight]);
+        await serverClosed;
+        logger.info({ port }, "ESL simulator closed");
+      })();
+      return closed;
+    },
+  };
+}
