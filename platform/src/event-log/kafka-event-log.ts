@@ -21,6 +21,11 @@ export interface KafkaEventLogOptions {
   replicationFactor?: number;
   /** Prefix of every topic name (separate environments, or test runs, on one cluster). */
   topicPrefix?: string;
+  /**
+   * How long the broker waits for a consumer's heartbeat before giving its partitions to
+   * another member. Default 30 s; the broker bounds it (group.min.session.timeout.ms, 6 s).
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** The record id travels as a header: Kafka has no identity of its own for a message. */
@@ -97,8 +102,11 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
 
   async function consume(o: ConsumeOptions): Promise<void> {
     const maxBatch = o.maxBatch ?? 500;
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     const consumer = kafka.consumer({
       groupId: `${prefix}${o.group}`,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
       retry: {
         retries: Number.MAX_SAFE_INTEGER,
         initialRetryTime: 300,
@@ -139,7 +147,13 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
       }
     }
 
-    async function handleChunks({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    async function handleChunks({
+      batch,
+      heartbeat,
+      isRunning,
+      isStale,
+      resolveOffset,
+    }: EachBatchPayload): Promise<void> {
       for (let start = 0; start < batch.messages.length; start += maxBatch) {
         const chunk = batch.messages.slice(start, start + maxBatch);
         const records = chunk.map((m) => toRecord(o.topic, batch.partition, m));
@@ -158,6 +172,9 @@ export async function createKafkaEventLog(options: KafkaEventLogOptions): Promis
         }
         const last = chunk[chunk.length - 1];
         if (!last) continue;
+        // Resolving moves this consumer's fetch position; committing alone does not, and the
+        // next fetch would hand back the same records again, and again.
+        resolveOffset(last.offset);
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
         ]);
