@@ -3,29 +3,25 @@ import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { startAmiSimulator } from "./ami/ami-simulator.js";
 import { type PbxSimConfig, parsePbxSimConfig } from "./config.js";
+import { startEslSimulator } from "./esl/esl-simulator.js";
 
 export interface RunningPbxSim {
+  /** The first served protocol's port: the AMI's when it runs, else the event socket's. */
   readonly port: number;
+  readonly amiPort?: number;
+  readonly eslPort?: number;
   stop(): Promise<void>;
 }
 
-/** Composition root of pbx-sim: the AMI simulator and, if configured, its own stream of calls. */
-export async function startPbxSim(config: PbxSimConfig, deps: { logger?: Logger } = {}): Promise<RunningPbxSim> {
-  const logger = deps.logger ?? createLogger("pbx-sim");
-  const simulator = await startAmiSimulator({
-    host: config.AMI_SIM_HOST,
-    port: config.AMI_SIM_PORT,
-    username: config.AMI_SIM_USERNAME,
-    secret: config.AMI_SIM_SECRET,
-    timeScale: config.AMI_SIM_TIME_SCALE,
-    logger,
-  });
-  const loop =
-    config.AMI_SIM_CALL_INTERVAL_MS > 0 ? simulator.startCallLoop(config.AMI_SIM_CALL_INTERVAL_MS) : undefined;
-  logger.info(
-    { port: simulator.port, timeScale: config.AMI_SIM_TIME_SCALE, callIntervalMs: config.AMI_SIM_CALL_INTERVAL_MS },
-    "pbx-sim ready",
-  );
+interface Simulator {
+  readonly port: number;
+  startCallLoop(intervalMs: number): { stop(): void };
+  close(): Promise<void>;
+}
+
+/** Starts one simulator and, if configured, its own stream of calls. */
+async function run(simulator: Simulator, callIntervalMs: number) {
+  const loop = callIntervalMs > 0 ? simulator.startCallLoop(callIntervalMs) : undefined;
   return {
     port: simulator.port,
     async stop() {
@@ -33,6 +29,57 @@ export async function startPbxSim(config: PbxSimConfig, deps: { logger?: Logger 
       await simulator.close();
     },
   };
+}
+
+/** Composition root of pbx-sim: the simulators PBX_SIM_PROTOCOLS names, each with its own calls. */
+export async function startPbxSim(config: PbxSimConfig, deps: { logger?: Logger } = {}): Promise<RunningPbxSim> {
+  const logger = deps.logger ?? createLogger("pbx-sim");
+  const protocols = new Set(config.PBX_SIM_PROTOCOLS);
+  const running: Array<{ port: number; stop(): Promise<void> }> = [];
+  try {
+    const ami = protocols.has("ami")
+      ? await run(
+          await startAmiSimulator({
+            host: config.AMI_SIM_HOST,
+            port: config.AMI_SIM_PORT,
+            username: config.AMI_SIM_USERNAME,
+            secret: config.AMI_SIM_SECRET,
+            timeScale: config.AMI_SIM_TIME_SCALE,
+            logger,
+          }),
+          config.AMI_SIM_CALL_INTERVAL_MS,
+        )
+      : undefined;
+    if (ami) running.push(ami);
+    const esl = protocols.has("esl")
+      ? await run(
+          await startEslSimulator({
+            host: config.ESL_SIM_HOST,
+            port: config.ESL_SIM_PORT,
+            password: config.ESL_SIM_PASSWORD,
+            timeScale: config.ESL_SIM_TIME_SCALE,
+            heartbeatIntervalMs: config.ESL_SIM_HEARTBEAT_MS,
+            logger,
+          }),
+          config.ESL_SIM_CALL_INTERVAL_MS,
+        )
+      : undefined;
+    if (esl) running.push(esl);
+    const port = ami?.port ?? esl?.port ?? 0;
+    logger.info({ amiPort: ami?.port, eslPort: esl?.port, protocols: [...protocols] }, "pbx-sim ready");
+    return {
+      port,
+      ...(ami ? { amiPort: ami.port } : {}),
+      ...(esl ? { eslPort: esl.port } : {}),
+      async stop() {
+        await Promise.all(running.map((simulator) => simulator.stop()));
+      },
+    };
+  } catch (error) {
+    // One simulator could not listen: do not leave the other running.
+    await Promise.allSettled(running.map((simulator) => simulator.stop()));
+    throw error;
+  }
 }
 
 async function main() {
