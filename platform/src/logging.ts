@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -7,6 +7,14 @@ export type { Logger };
  * Children carry request-scoped fields (`callId`, `tenantId`, `agentId`).
  * CALLMESH_LOG_LEVEL picks the level (default "info"; "silent" in tests that want quiet).
  */
-export function createLogger(service: string, level = process.env.CALLMESH_LOG_LEVEL ?? "info"): Logger {
-  return pino({ base: { service }, level, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(
+  service: string,
+  level = process.env.CALLMESH_LOG_LEVEL ?? "info",
+  destination?: DestinationStream,
+): Logger {
+  const options = { base: { service }, level, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination ? pino(options, destination) : pino(options);
 }
+
+/** Where a command whose stdout is its output logs: stderr. */
+export const stderrDestination = (): DestinationStream => pino.destination(2);
