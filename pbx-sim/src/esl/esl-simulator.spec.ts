@@ -353,6 +353,32 @@ describe("esl-simulator", () => {
     });
   });
 
+  it("bgapi of any command: the Job-UUID asked for, then API and BACKGROUND_JOB with the output", TEST, async () => {
+    await withSimulator({}, async (simulator) => {
+      const client = await subscribed(simulator, "event plain BACKGROUND_JOB API");
+      const from = client.frames.length;
+      client.sendRaw("bgapi hostname\nJob-UUID: my-job-1\n\n");
+      const reply = await client.waitFor(() => true, { from });
+      assert.equal(
+        reply.raw,
+        "Content-Type: command/reply\nReply-Text: +OK Job-UUID: my-job-1\nJob-UUID: my-job-1\n\n",
+      );
+      const job = frameEvent(await client.waitFor(isEvent("BACKGROUND_JOB"), { from })) as EslEvent;
+      assert.deepEqual(job.headers.slice(-3), [
+        ["Event-Sequence", eventHeader(job, "Event-Sequence")],
+        ["Job-UUID", "my-job-1"],
+        ["Job-Command", "hostname"],
+      ]);
+      assert.equal(job.body, "vm");
+      const names = eventsOf(client).map(eventName);
+      assert.deepEqual(names, ["API", "BACKGROUND_JOB"]);
+      const api = eventsOf(client)[0] ?? { headers: [] };
+      assert.equal(eventHeader(api, "API-Command"), "hostname");
+      assert.equal(eventHeader(api, "Event-Calling-Function"), "switch_api_execute");
+      client.close();
+    });
+  });
+
   it("api show channels as json lists the calls in progress, then none", TEST, async () => {
     await withSimulator({ timeScale: 0.3 }, async (simulator) => {
       const client = await subscribed(simulator, "event plain CHANNEL_BRIDGE CHANNEL_DESTROY");
