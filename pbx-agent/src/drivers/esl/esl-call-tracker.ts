@@ -17,6 +17,8 @@ export interface EslCallTrackerOptions extends EslNumberPlanOptions {
   onOutput(output: CallOutput): void;
   /** How long a click-to-call the driver announced waits for its channel; default 60 s. */
   originateTtlMs?: number;
+  /** How long a call whose legs all hung up waits for their CHANNEL_HANGUP_COMPLETE; default 5 s. */
+  hangupGraceMs?: number;
   /** Wall clock, for events without a timestamp and expectation expiry; injectable for tests. */
   now?: () => number;
   logger?: Logger;
@@ -44,9 +46,13 @@ export interface EslCallTracker {
   expectOriginate(expectation: OriginateExpectation): void;
   /** The originate was refused: nothing will come. */
   cancelOriginate(callId: string): void;
-  /** Forgets stale click-to-call expectations. */
+  /**
+   * Forgets stale click-to-call expectations, and ends calls whose legs all hung up
+   * more than `hangupGraceMs` ago without a CHANNEL_HANGUP_COMPLETE (a `myevents` or
+   * filtered session).
+   */
   tick(): void;
-  /** Releases the events of originates never classified (end of a replay, shutdown). */
+  /** End of a session: ends calls whose legs all hung up, and releases originates never classified. */
   flush(): void;
   readonly activeCalls: number;
   readonly stats: Readonly<EslCallTrackerStats>;
@@ -107,10 +113,32 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   tick(): void {
     const now = this.#now();
     for (const [callId, { expiresMs }] of this.#expected) if (expiresMs <= now) this.#expected.delete(callId);
+    const grace = this.#options.hangupGraceMs ?? 5000;
+    for (const call of [...this.#calls]) {
+      if (!call.allLegsHungUp) {
+        call.hungUpSeenMs = undefined;
+        continue;
+      }
+      call.hungUpSeenMs ??= now;
+      if (now - call.hungUpSeenMs >= grace) this.#endHungUp(call);
+    }
   }
 
   flush(): void {
-    for (const call of this.#calls) if (call.pending) this.release(call);
+    for (const call of [...this.#calls]) {
+      if (call.allLegsHungUp) this.#endHungUp(call);
+      else if (call.pending) this.release(call);
+    }
+  }
+
+  /** Ends a call whose legs all sent CHANNEL_HANGUP but not (all) CHANNEL_HANGUP_COMPLETE. */
+  #endHungUp(call: TrackedCall): void {
+    let endedUs = call.first.startedUs;
+    for (const leg of call.legs.values()) {
+      leg.completedUs ??= leg.hungUpUs;
+      endedUs = Math.max(endedUs, leg.completedUs ?? endedUs);
+    }
+    this.endCall(call, endedUs);
   }
 
   // EslTrackerContext: what the event handlers use.
@@ -157,8 +185,8 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   }
 
   emit(call: TrackedCall, kind: CallEventKind, atUs: number, leg: TrackedLeg, transferredTo?: string): void {
-    // A trunk leg is named by the number it dialed.
-    const extension = leg.extension || (leg.trunk !== "" ? leg.destination : "");
+    // A dialed trunk leg is named by the number it dialed.
+    const extension = leg.extension || (leg.trunk !== "" && leg.role !== "first" ? leg.destination : "");
     const about = { extension, legId: leg.uuid, transferredTo };
     const event = buildCallEvent(call, kind, atUs, about, this.#options.agentId, this.plan);
     if (call.pending) {

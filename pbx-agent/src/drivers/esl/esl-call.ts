@@ -100,6 +100,15 @@ export class TrackedCall {
     return this.clickToCall ? this.first.extension : "";
   }
 
+  /** Every leg sent CHANNEL_HANGUP. */
+  get allLegsHungUp(): boolean {
+    for (const leg of this.legs.values()) if (leg.hungUpUs === undefined) return false;
+    return true;
+  }
+
+  /** Wall-clock time the tracker first saw every leg hung up (for its grace period). */
+  hungUpSeenMs: number | undefined;
+
   /** Every leg has completed. */
   get allLegsDone(): boolean {
     for (const leg of this.legs.values()) if (leg.completedUs === undefined) return false;

@@ -3,7 +3,7 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import { type OriginateExpectation, TrackedCall } from "./esl-call.js";
 import type { EslEvent } from "./esl-event.js";
 import { q850OfCause } from "./esl-hangup-cause.js";
-import { describeLeg, type LegRole, type TrackedLeg } from "./esl-leg.js";
+import { describeLeg, type LegRole, parseChannelName, type TrackedLeg } from "./esl-leg.js";
 import type { EslNumberPlan } from "./esl-number-plan.js";
 import { bridgeDestination, isCrmVariable, parseOriginateArguments } from "./esl-originate-command.js";
 
@@ -45,6 +45,7 @@ export type EslEventHandler = (tracker: EslTrackerContext, event: EslEvent) => v
  */
 export const ESL_EVENT_HANDLERS: ReadonlyMap<string, EslEventHandler> = new Map([
   ["CHANNEL_CREATE", onCreate],
+  ["CHANNEL_DATA", onChannelData],
   ["CHANNEL_ANSWER", onAnswer],
   ["CHANNEL_BRIDGE", onBridge],
   ["CHANNEL_HOLD", onHold],
@@ -71,6 +72,11 @@ function onCreate(tracker: EslTrackerContext, event: EslEvent): void {
   legOf(tracker, event, uuid);
 }
 
+/** The outbound-mode `connect` reply (and `getvar`-style dumps): the session's channel, seen for the first time. */
+function onChannelData(tracker: EslTrackerContext, event: EslEvent): void {
+  channelLeg(tracker, event);
+}
+
 /** The leg an event is about; a leg never seen created (the agent started mid-call) is created now. */
 function legOf(tracker: EslTrackerContext, event: EslEvent, uuid: string): { call: TrackedCall; leg: TrackedLeg } {
   const known = tracker.callOfLeg(uuid);
@@ -84,7 +90,45 @@ function legOf(tracker: EslTrackerContext, event: EslEvent, uuid: string): { cal
     onDialed(tracker, joined, leg, leg.startedUs);
     return { call: joined, leg };
   }
-  return { call: startCall(tracker, event, leg), leg };
+  const call = startCall(tracker, event, leg);
+  if (event.name !== "CHANNEL_CREATE") adoptBridgeHistory(tracker, call, leg, event);
+  return { call, leg };
+}
+
+/**
+ * A caller leg first seen late (the agent started mid-call, or a capture holds only its
+ * CHANNEL_HANGUP_COMPLETE) still says whom it was bridged to and when: that party is
+ * added as a dialed leg that answered, ended with the caller.
+ */
+function adoptBridgeHistory(tracker: EslTrackerContext, call: TrackedCall, leg: TrackedLeg, event: EslEvent): void {
+  const bridgedUs = event.micros("variable_bridge_uepoch");
+  const partnerUuid = event.variable("last_bridge_to") ?? event.variable("bridge_uuid");
+  const channel = event.variable("bridge_channel");
+  if (bridgedUs === undefined || partnerUuid === undefined || channel === undefined || call.legs.has(partnerUuid))
+    return;
+  if (event.variable("last_bridge_role") !== "originator") return;
+  const user = event.variable("dialed_user") ?? parseChannelName(channel).user;
+  const extension = tracker.plan.isExtension(user) ? user : "";
+  const partner: TrackedLeg = {
+    ...leg,
+    uuid: partnerUuid,
+    channel,
+    extension,
+    trunk: extension === "" ? "bridged" : "",
+    destination: event.get("Other-Leg-Destination-Number") ?? user,
+    role: "dialed",
+    order: leg.order + 1,
+    startedUs: event.micros("Other-Leg-Channel-Created-Time") ?? bridgedUs,
+    answeredUs: undefined,
+    billsec: undefined,
+  };
+  tracker.addLeg(call, partner, "dialed");
+  onDialed(tracker, call, partner, partner.startedUs);
+  answered(tracker, call, partner, bridgedUs);
+  // Nothing more will come for it than for the caller: it ends with the caller.
+  partner.hungUpUs = event.micros("variable_end_uepoch") ?? tracker.timeOf(event);
+  partner.completedUs = partner.hungUpUs;
+  partner.causeName = event.variable("bridge_hangup_cause") ?? "";
 }
 
 /**

@@ -119,6 +119,11 @@ class FrameParser implements EslFrameParser {
     }
     this.#needed = 0;
     this.#parse(true);
+    // A last header block the stream ended before its blank line is still whole.
+    if (!this.#discarding && !isBlank(this.#buffer) && findBlankLine(this.#buffer, 0) === undefined) {
+      this.#buffer = Buffer.concat([this.#buffer, Buffer.from("\n\n")]);
+      this.#parse(true);
+    }
     const rest = this.#buffer;
     this.#buffer = Buffer.alloc(0);
     this.#discarding = false;

@@ -83,7 +83,9 @@ export function describeLeg(event: EslEvent, uuid: string, atUs: number, plan: E
     ) {
       trunk = profile;
     } else {
-      const user = event.variable("dialed_user") ?? parsed.user;
+      // `dialed_user` names the phone a B-leg rings; on an A-leg it is the callee's.
+      const outbound = (event.get("Call-Direction") ?? event.variable("direction")) === "outbound";
+      const user = (outbound ? event.variable("dialed_user") : undefined) ?? parsed.user;
       if (plan.isExtension(user)) extension = user;
       else if (plan.isExtension(event.get("Caller-Username") ?? "")) extension = event.get("Caller-Username") ?? "";
     }
