@@ -38,7 +38,7 @@ async function replay(bytes: Uint8Array[]): Promise<{ outputs: CallOutput[]; unf
 }
 
 describe("AMI captures replay to their expected calls", { timeout: 20_000 }, () => {
-  assert.ok(expectations.length >= 19, "the real ami-* captures and the hand-written transcripts");
+  assert.ok(expectations.length >= 31, "the real ami-* captures and the hand-written transcripts");
   for (const expectation of expectations) {
     it(expectation.capture, async () => {
       const capture = readCapture(expectation.capture);
