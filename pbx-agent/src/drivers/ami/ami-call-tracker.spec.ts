@@ -91,6 +91,120 @@ describe("AMI call tracker", { timeout: 10_000 }, () => {
     assert.deepEqual(kinds("ast-real-16p-click-to-call-A.txt"), ["ORIGINATE", "RINGING", "ANSWERED", "HANGUP"]);
   });
 
+  describe("call shapes, event by event", () => {
+    const events = (file: string) =>
+      replay(messagesOf(file)).events.map((e) => ({
+        kind: CallEventKind[e.kind],
+        extension: e.extension,
+        leg: e.pbxLegId,
+        to: e.transferredTo,
+        at: e.occurredAt?.seconds,
+      }));
+
+    it("ring group: one call, every phone rang once, credited to who answered (11k)", () => {
+      const result = replay(messagesOf("ast-real-11k-ringgroup-answered-A.txt"));
+      const kinds = result.events.map((e) => CallEventKind[e.kind]);
+      assert.deepEqual(kinds, [...Array(12).fill("RINGING"), "ANSWERED", "HANGUP"]);
+      assert.equal(result.events[12]?.extension, "1007");
+      assert.equal(result.events[12]?.pbxLegId, "1796124918.35", "the leg of the phone that answered");
+      const legs = result.cdrs[0]?.legs ?? [];
+      assert.equal(legs.length, 13, "the caller and the 12 phones, nested in the one Cdr");
+      assert.deepEqual(
+        legs.filter((leg) => leg.cause?.q850Code === 26).map((leg) => leg.extension),
+        ["1001", "1002", "1003", "1004", "1005", "1006", "1008", "1009", "1010", "1011", "1012"],
+        "the losers were answered elsewhere",
+      );
+      assert.equal(legs[0]?.trunk, "provider");
+      assert.equal(legs.find((leg) => leg.extension === "1007")?.dialStatus, "ANSWER");
+      assert.equal(legs.find((leg) => leg.extension === "1001")?.dialStatus, "CANCEL");
+    });
+
+    it("queue: abandoned while members rang (13m)", () => {
+      const cdr = replay(messagesOf("ast-real-13m-queue-abandoned-A.txt")).cdrs[0];
+      assert.equal(cdr?.status, CallStatus.ABANDONED);
+      assert.equal(cdr?.queue, "support");
+      assert.equal(cdr?.answeredAt, undefined, "the caller channel was Answer()ed by the queue, not by an agent");
+    });
+
+    it("blind transfer: TRANSFERRED to 1002, then 1002 rings; the Unhold without Hold resumes nothing (14n)", () => {
+      assert.deepEqual(
+        events("ast-real-14n-blind-transfer-A.txt").map((e) => [e.kind, e.extension, e.to]),
+        [
+          ["RINGING", "1001", ""],
+          ["ANSWERED", "1001", ""],
+          ["TRANSFERRED", "1001", "1002"],
+          ["RINGING", "1002", "1002"],
+          ["HANGUP", "1002", "1002"],
+        ],
+      );
+    });
+
+    it("attended transfer: the end comes at the real end, answered by the first agent, handed to the target (15o)", () => {
+      const list = events("ast-real-15o-attended-transfer-A.txt");
+      assert.deepEqual(
+        list.map((e) => [e.kind, e.extension, e.to]),
+        [
+          ["RINGING", "1001", ""],
+          ["ANSWERED", "1001", ""],
+          ["HELD", "1001", ""],
+          ["RINGING", "1003", ""],
+          ["TRANSFERRED", "1001", "1003"],
+          ["HANGUP", "1003", "1003"],
+        ],
+      );
+      const transferred = list.find((e) => e.kind === "TRANSFERRED");
+      const hangup = list.at(-1);
+      assert.ok(transferred?.at !== undefined && hangup?.at !== undefined && hangup.at - transferred.at >= 5n);
+      const cdr = replay(messagesOf("ast-real-15o-attended-transfer-A.txt")).cdrs[0];
+      assert.equal(cdr?.answeredBy, "1001");
+      assert.equal(cdr?.transferredTo, "1003");
+    });
+
+    it("hold and resume, on the leg that held (18r)", () => {
+      const list = events("ast-real-18r-hold-resume-A.txt").filter((e) => e.kind === "HELD" || e.kind === "RESUMED");
+      assert.deepEqual(
+        list.map((e) => [e.kind, e.extension, e.leg]),
+        [
+          ["HELD", "1001", "1796125011.70"],
+          ["RESUMED", "1001", "1796125011.70"],
+        ],
+      );
+      assert.equal((list[1]?.at ?? 0n) - (list[0]?.at ?? 0n), 4n);
+    });
+
+    it("park and pickup: held, then handed to the extension that picked it up (21u)", () => {
+      const result = replay(messagesOf("ast-real-21u-park-pickup-A.txt"));
+      assert.deepEqual(
+        result.events.map((e) => [CallEventKind[e.kind], e.extension, e.transferredTo]),
+        [
+          ["RINGING", "1001", ""],
+          ["ANSWERED", "1001", ""],
+          ["HELD", "1001", ""],
+          ["TRANSFERRED", "1001", "1002"],
+          ["HANGUP", "1002", "1002"],
+        ],
+      );
+      assert.ok(
+        result.cdrs[0]?.legs.some((leg) => leg.extension === "1002"),
+        "1002's channel, started as its own call to 701, joined this one",
+      );
+      assert.equal(result.tracker.stats.callsMerged, 1);
+    });
+
+    it("ChanSpy: the supervisor's own Originate is not a customer call and emits nothing at all (19s)", () => {
+      // Decision: an Originate nobody announced holds its output back until it shows it is a
+      // customer call (it dials a second party); ChanSpyStart or an OriginateResponse naming
+      // ChanSpy marks it supervision, and at its end its held output is dropped, Cdr included.
+      const result = replay(messagesOf("ast-real-19s-chanspy-A.txt"));
+      assert.equal(result.cdrs.length, 1);
+      assert.ok(
+        result.outputs.every((o) => (o.kind === "event" ? o.event.pbxCallId : o.cdr.pbxCallId) === "1796125024.72"),
+      );
+      assert.equal(result.tracker.stats.supervisionCalls, 1);
+      assert.equal(result.tracker.activeCalls, 0);
+    });
+  });
+
   it("reports who rang and who answered, the trunk, the caller id and the SIP code", () => {
     const inbound = replay(messagesOf("ast-real-01a-inbound-answered-A.txt"));
     const [ringing, answered, hangup] = inbound.events;
