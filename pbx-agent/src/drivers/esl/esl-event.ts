@@ -32,8 +32,10 @@ export class EslEvent {
   static fromPlain(text: string): EslEvent {
     const headersEnd = text.indexOf("\n\n");
     const head = headersEnd < 0 ? text : text.slice(0, headersEnd);
-    const event = new EslEvent(headerValue(head, "Event-Name") ?? "", head, true);
-    const length = event.get("Content-Length");
+    const event = new EslEvent(decodeEslValue(headerValue(head, "Event-Name") ?? ""), head, true);
+    // An event's own Content-Length is always its last header line.
+    const lastLine = head.slice(head.lastIndexOf("\n") + 1);
+    const length = lastLine.startsWith("Content-Length: ") ? lastLine.slice(16) : undefined;
     if (length !== undefined && headersEnd >= 0) {
       // The inner length counts bytes; the text after the blank line is the body as sent.
       const rest = Buffer.from(text.slice(headersEnd + 2), "utf8");
@@ -64,7 +66,12 @@ export class EslEvent {
 
   /** The first value of a header, decoded; undefined when absent. */
   get(name: string): string | undefined {
-    const value = this.#table().get(name);
+    // Most handlers read a few headers of a long event: searching beats building the table.
+    if (this.#headers === undefined) {
+      const raw = headerValue(this.#text, name);
+      return raw === undefined ? undefined : this.#decode(raw);
+    }
+    const value = this.#headers.get(name);
     if (value === undefined) return undefined;
     const first = typeof value === "string" ? value : value[0];
     return first === undefined ? undefined : this.#decode(first);
@@ -128,14 +135,19 @@ function addHeader(headers: Map<string, RawValue>, name: string, value: string):
   else existing.push(clean);
 }
 
-/** One header of a raw header block, undecoded, without building the table. */
+/** The first value of one header of a raw header block, undecoded, without building the table. */
 function headerValue(head: string, name: string): string | undefined {
-  const prefix = `${name}: `;
-  let start = head.startsWith(prefix) ? 0 : head.indexOf(`\n${prefix}`);
-  if (start < 0) return undefined;
-  if (start > 0 || !head.startsWith(prefix)) start += 1;
-  let end = head.indexOf("\n", start);
+  let start: number;
+  if (head.startsWith(name) && head.charCodeAt(name.length) === 58) start = 0;
+  else {
+    const at = head.indexOf(`\n${name}:`);
+    if (at < 0) return undefined;
+    start = at + 1;
+  }
+  let valueStart = start + name.length + 1;
+  if (head.charCodeAt(valueStart) === 32) valueStart++;
+  let end = head.indexOf("\n", valueStart);
   if (end < 0) end = head.length;
-  const value = head.slice(start + prefix.length, end);
-  return decodeEslValue(value.endsWith("\r") ? value.slice(0, -1) : value);
+  if (end > valueStart && head.charCodeAt(end - 1) === 13) end--;
+  return head.slice(valueStart, end);
 }

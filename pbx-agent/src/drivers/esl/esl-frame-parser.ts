@@ -347,11 +347,11 @@ function realEventLength(contentType: string, body: Buffer): number | undefined 
   return undefined;
 }
 
-/** An event's own `Content-Length` (BACKGROUND_JOB's result), 0 when it has none. */
+/** An event's own `Content-Length` (BACKGROUND_JOB's result), 0 when it has none: always its last header line. */
 function innerContentLength(body: Buffer, headEnd: number): number {
-  const at = body.indexOf("\nContent-Length: ");
-  if (at < 0 || at > headEnd) return 0;
-  const start = at + 17;
+  const lineStart = body.lastIndexOf(LF, headEnd - 1) + 1;
+  if (!startsWith(body, lineStart, "Content-Length: ")) return 0;
+  const start = lineStart + 16;
   let end = start;
   while (end < headEnd && (body[end] as number) >= 48 && (body[end] as number) <= 57) end++;
   return end > start ? Number(body.toString("latin1", start, end)) : 0;
