@@ -57,6 +57,11 @@ export function beginDial(
     to.trunk = "";
   }
   if (to.extension !== "") {
+    if (isRedirect(call, from, to.extension)) {
+      const previous = call.transferredTo || call.answeredBy;
+      call.transferredTo = to.extension;
+      tracker.emitTransferred(call, atUs, previous, "");
+    }
     if (!agentLeg) {
       call.extensionDialed = true;
       if (call.clickToCall && call.toNumber === "") call.toNumber = to.extension;
@@ -69,6 +74,21 @@ export function beginDial(
     if (call.clickToCall && call.toNumber === "") call.toNumber = destExten;
     tracker.releaseHeld(call);
   }
+}
+
+/**
+ * The caller's own channel dials another extension after the one who answered left:
+ * the call was moved on without a transfer event (AMI Redirect, a dialplan Goto after
+ * the agent hung up). BlindTransfer, when there is one, named the target already.
+ */
+function isRedirect(call: TrackedCall, from: string, extension: string): boolean {
+  if (from !== call.first.uniqueid || call.answeredUs === undefined) return false;
+  const holder = call.transferredTo || call.answeredBy;
+  if (holder === "" || extension === holder) return false;
+  for (const channel of call.channels.values()) {
+    if (channel.extension === holder && !channel.hungUp) return false;
+  }
+  return true;
 }
 
 /** A dial ended: answered (who?), or why not. Only its first ending counts. */

@@ -139,6 +139,24 @@ describe("AMI call tracker", { timeout: 10_000 }, () => {
       );
     });
 
+    it("a transfer without a transfer event (AMI Redirect): 14n without its BlindTransfer", () => {
+      const redirected = messagesOf("ast-real-14n-blind-transfer-A.txt").filter((m) => m.event !== "BlindTransfer");
+      const result = replay(redirected);
+      assertWellFormed(result.outputs, "agent-7");
+      assert.deepEqual(
+        result.events.map((e) => [CallEventKind[e.kind], e.extension, e.transferredTo]),
+        [
+          ["RINGING", "1001", ""],
+          ["ANSWERED", "1001", ""],
+          ["TRANSFERRED", "1001", "1002"],
+          ["RINGING", "1002", "1002"],
+          ["HANGUP", "1002", "1002"],
+        ],
+      );
+      assert.equal(result.cdrs[0]?.transferredTo, "1002");
+      assert.equal(result.cdrs[0]?.answeredBy, "1001");
+    });
+
     it("attended transfer: the end comes at the real end, answered by the first agent, handed to the target (15o)", () => {
       const list = events("ast-real-15o-attended-transfer-A.txt");
       assert.deepEqual(
