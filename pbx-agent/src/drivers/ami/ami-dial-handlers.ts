@@ -19,9 +19,11 @@ export function onDialBegin(tracker: CallTrackerContext, message: AmiMessage): v
 export function onDialEnd(tracker: CallTrackerContext, message: AmiMessage): void {
   const call = tracker.callOf(message.get("Linkedid") ?? message.get("DestLinkedid"));
   if (call === undefined) return;
-  const leg = call.legs.get(message.get("DestUniqueid") ?? "");
+  const destination = message.get("DestUniqueid") ?? "";
+  const leg = call.legs.get(destination);
   if (leg === undefined) {
-    tracker.ignore("unknown_channel");
+    // A dial Asterisk never announced a DialBegin for (an Atxfer's consultation) is not garbage.
+    if (!call.channels.has(destination)) tracker.ignore("unknown_channel");
     return;
   }
   const status = message.get("DialStatus") ?? "";
