@@ -157,6 +157,14 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     return expected?.expectation;
   }
 
+  expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined {
+    for (const [callId, { expectation }] of this.#expected) {
+      if (echo.jobUuid !== undefined && expectation.jobUuid === echo.jobUuid) return callId;
+      if (expectation.extension === echo.extension && expectation.destination === echo.destination) return callId;
+    }
+    return undefined;
+  }
+
   pendingOriginates(): TrackedCall[] {
     return [...this.#calls].filter((call) => call.pending);
   }
@@ -204,6 +212,8 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     const direction = call.direction(this.plan);
     const variables = call.echoedVariables();
     for (const event of call.heldEvents) {
+      event.callId = call.callId;
+      event.eventId = `${call.callId}:${event.sequence}`;
       event.toNumber = call.toNumber;
       event.direction = direction;
       event.variables = variables;

@@ -11,6 +11,8 @@ export interface OriginateExpectation {
   destination: string;
   /** The CRM's variables; the names decide which channel variables come back. */
   variables: Readonly<Record<string, string>>;
+  /** The `Job-UUID` the bgapi was sent with: its BACKGROUND_JOB names the agent's leg. */
+  jobUuid?: string;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface EslTrackerContext {
   /** The live call a leg belongs to. */
   callOfLeg(uuid: string | undefined): TrackedCall | undefined;
   takeExpectation(callId: string): OriginateExpectation | undefined;
+  /** The expected click-to-call an originate's echo is: by its bgapi Job-UUID, else by extension and destination. */
+  expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined;
   /** Originates whose role is not known yet, oldest first. */
   pendingOriginates(): TrackedCall[];
   newCallId(pbxCallId: string): string;
@@ -288,13 +290,14 @@ function onExecute(tracker: EslTrackerContext, event: EslEvent): void {
   const found = channelLeg(tracker, event);
   if (found === undefined) return;
   const { call, leg } = found;
-  if (!call.pending || leg !== call.first) return;
+  if (!call.clickToCall || leg !== call.first) return;
   const application = event.get("Application") ?? "";
   const data = event.get("Application-Data") ?? "";
+  if (application === "bridge" && call.toNumber === "") call.toNumber = bridgeDestination(data);
+  if (!call.pending) return;
   if (MONITOR_APPLICATIONS.has(application)) {
     foldIntoMonitored(tracker, call, data);
   } else if (application === "bridge") {
-    if (call.toNumber === "") call.toNumber = bridgeDestination(data);
     tracker.release(call);
   }
 }
@@ -407,6 +410,11 @@ function onOriginateEcho(tracker: EslTrackerContext, event: EslEvent): void {
     (named === undefined ? undefined : tracker.callOfLeg(named)) ??
     tracker.pendingOriginates().find((candidate) => candidate.first.extension === args.extension);
   if (call === undefined || call.first.role !== "first" || !call.clickToCall) return;
+  const jobUuid = isApi ? undefined : event.get("Job-UUID");
+  const ours =
+    args.variables[CALL_ID_VARIABLE] ??
+    tracker.expectedCallId({ jobUuid, extension: args.extension, destination: args.destination });
+  if (ours !== undefined && call.pending && call.expectation === undefined) bindExpectation(tracker, call, ours);
   if (call.variableNames.length === 0 && call.expectation === undefined) {
     call.variableNames = Object.keys(args.variables).filter(isCrmVariable);
     for (const name of call.variableNames)
@@ -420,6 +428,16 @@ function onOriginateEcho(tracker: EslTrackerContext, event: EslEvent): void {
   }
   if (call.toNumber === "") call.toNumber = args.destination;
   tracker.release(call);
+}
+
+/** The driver's click-to-call, recognised late (its leg did not carry the call id): it takes the API's id. */
+function bindExpectation(tracker: EslTrackerContext, call: TrackedCall, callId: string): void {
+  const expectation = tracker.takeExpectation(callId);
+  call.callId = callId;
+  if (expectation === undefined) return;
+  call.expectation = expectation;
+  call.toNumber ||= expectation.destination;
+  call.variableNames = Object.keys(expectation.variables);
 }
 
 /** The call and leg of a channel event; a leg never seen created is adopted. */

@@ -1,0 +1,229 @@
+import { randomUUID } from "node:crypto";
+import { CommandStatus, type Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { Registry } from "@callmesh/platform/metrics.js";
+import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
+import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
+import { EslError } from "./esl-error.js";
+import type { EslEvent } from "./esl-event.js";
+import type { EslNumberPlanOptions } from "./esl-number-plan.js";
+import { buildOriginateCommand, outcomeOfOriginateJob } from "./esl-originate.js";
+
+export interface EslDriverOptions extends EslNumberPlanOptions {
+  host: string;
+  /** Default 8021. */
+  port?: number;
+  password: string;
+  /** Put on every CallEvent and Cdr. */
+  agentId: string;
+  logger: Logger;
+  metrics?: Registry;
+  /** `event plain ALL` (default) or `event json ALL`. */
+  eventFormat?: "plain" | "json";
+  /** Dialplan context the destination of a click-to-call runs in; default "default". */
+  originateContext?: string;
+  /** How long the agent's phone rings when the command gives no timeout; default 30 s. */
+  defaultRingSeconds?: number;
+  /**
+   * How long originate() waits for a BACKGROUND_JOB verdict before answering OK
+   * ("queued, ringing"); a quick `-ERR USER_NOT_REGISTERED` comes within it. Default 1.5 s.
+   */
+  originateVerdictMs?: number;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  pingIntervalMs?: number;
+  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+  /** See EslCallTrackerOptions.hangupGraceMs. */
+  hangupGraceMs?: number;
+}
+
+export interface EslDriver extends PbxDriver {
+  readonly stats: {
+    readonly connection: Readonly<EslConnectionStats>;
+    readonly tracker: Readonly<EslCallTrackerStats>;
+  };
+}
+
+/** How often calls that hung up without HANGUP_COMPLETE and stale originates are checked. */
+const TICK_MS = 1000;
+
+/** The PbxDriver for FreeSWITCH over the inbound event socket: connection → normalizer → call tracker → outputs. */
+export function createEslDriver(options: EslDriverOptions): EslDriver {
+  return new EslPbxDriver(options);
+}
+
+class EslPbxDriver implements EslDriver {
+  readonly kind = PbxKind.FREESWITCH;
+  readonly #options: EslDriverOptions;
+  readonly #log: Logger;
+  readonly #tracker: EslCallTracker;
+  readonly #connection: EslConnection;
+  readonly #outputListeners: ((output: CallOutput) => void)[] = [];
+  readonly #stateListeners: ((connected: boolean) => void)[] = [];
+  /** originate() calls waiting for their BACKGROUND_JOB, by Job-UUID. */
+  readonly #jobs = new Map<string, (event: EslEvent) => void>();
+  #ready = false;
+  #pbxVersion = "";
+  #session = 0;
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(options: EslDriverOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ driver: "esl" });
+    this.#tracker = createEslCallTracker({
+      ...options,
+      logger: this.#log,
+      onOutput: (output) => this.#deliver(output),
+    });
+    this.#connection = createEslConnection({
+      ...options,
+      port: options.port ?? 8021,
+      logger: this.#log,
+      tracker: this.#tracker,
+    });
+    this.#connection.onBackgroundJob((event) => this.#jobs.get(event.get("Job-UUID") ?? "")?.(event));
+    this.#connection.onConnectionChange((connected) => this.#connectionChanged(connected));
+  }
+
+  get connected(): boolean {
+    return this.#ready;
+  }
+
+  get pbxVersion(): string {
+    return this.#pbxVersion;
+  }
+
+  get stats() {
+    return { connection: this.#connection.stats, tracker: this.#tracker.stats };
+  }
+
+  start(): void {
+    this.#ticker ??= setInterval(() => this.#tracker.tick(), TICK_MS);
+    this.#ticker.unref();
+    this.#connection.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+    await this.#connection.stop();
+  }
+
+  onOutput(listener: (output: CallOutput) => void): void {
+    this.#outputListeners.push(listener);
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.#stateListeners.push(listener);
+  }
+
+  async originate(command: Originate): Promise<CommandOutcome> {
+    const log = this.#log.child({ callId: command.callId });
+    if (!this.#connection.connected)
+      return { status: CommandStatus.PBX_UNREACHABLE, message: "not connected to the PBX" };
+    const plan = buildOriginateCommand(
+      command,
+      this.#options.originateContext ?? "default",
+      this.#options.defaultRingSeconds ?? 30,
+    );
+    if ("refusal" in plan) return { status: CommandStatus.PBX_REFUSED, message: plan.refusal };
+    const jobUuid = randomUUID();
+    // Registered before sending: the call's first events can come before the reply.
+    this.#tracker.expectOriginate({
+      callId: command.callId,
+      extension: command.extension,
+      destination: command.destination,
+      variables: command.variables,
+      jobUuid,
+    });
+    const verdict = new Promise<EslEvent | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), this.#options.originateVerdictMs ?? 1500);
+      this.#jobs.set(jobUuid, (event) => {
+        clearTimeout(timer);
+        resolve(event);
+      });
+    });
+    try {
+      const reply = await this.#connection.send(`bgapi ${plan.command}`, { headers: { "Job-UUID": jobUuid } });
+      if (!reply.text.startsWith("+OK")) {
+        this.#tracker.cancelOriginate(command.callId);
+        const message = `originate refused: ${reply.text.trim()}`;
+        log.warn({ extension: command.extension }, message);
+        return { status: CommandStatus.PBX_REFUSED, message };
+      }
+      const job = await verdict;
+      if (job === undefined) {
+        log.info({ extension: command.extension, destination: command.destination }, "originate queued");
+        return { status: CommandStatus.OK, message: "originate queued, the extension is ringing" };
+      }
+      const outcome = outcomeOfOriginateJob(job.body);
+      // A refused originate made no call; one that rang made a call that already took its expectation.
+      if (outcome.status !== CommandStatus.OK) this.#tracker.cancelOriginate(command.callId);
+      log.info({ extension: command.extension, status: outcome.status }, outcome.message);
+      return outcome;
+    } catch (error) {
+      // No reply or a lost connection: the originate may still run, so its expectation stays.
+      const outcome = outcomeOfError(error);
+      log.warn({ err: error, status: outcome.status }, "originate failed");
+      return outcome;
+    } finally {
+      this.#jobs.delete(jobUuid);
+    }
+  }
+
+  async #connectionChanged(connected: boolean): Promise<void> {
+    const session = ++this.#session;
+    if (!connected) {
+      this.#setReady(false);
+      return;
+    }
+    let version = "";
+    try {
+      const reply = await this.#connection.send("api version");
+      version = reply.text.trim();
+    } catch (error) {
+      this.#log.warn({ err: error }, "api version failed; reporting no version");
+    }
+    if (session !== this.#session) return;
+    this.#pbxVersion = version;
+    this.#setReady(true);
+  }
+
+  #setReady(ready: boolean): void {
+    if (this.#ready === ready) return;
+    this.#ready = ready;
+    for (const listener of this.#stateListeners) {
+      try {
+        listener(ready);
+      } catch (error) {
+        this.#log.error({ err: error }, "connection listener failed");
+      }
+    }
+  }
+
+  #deliver(output: CallOutput): void {
+    for (const listener of this.#outputListeners) {
+      try {
+        listener(output);
+      } catch (error) {
+        this.#log.error({ err: error, kind: output.kind }, "output listener failed");
+      }
+    }
+  }
+}
+
+function outcomeOfError(error: unknown): CommandOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof EslError)) return { status: CommandStatus.PBX_REFUSED, message };
+  switch (error.code) {
+    case "deadline":
+      return { status: CommandStatus.TIMEOUT, message };
+    case "invalid_argument":
+      return { status: CommandStatus.PBX_REFUSED, message };
+    default:
+      return { status: CommandStatus.PBX_UNREACHABLE, message };
+  }
+}
