@@ -81,8 +81,9 @@ if (config.CALLMESH_PARTS.has("sim")) {
 }
 
 if (config.CALLMESH_PARTS.has("agent")) {
-  const agent = startAgent(
+  const agent = await startAgent(
     parseAgentConfig({
+      CALLMESH_AGENT_OPS_PORT: "0", // several `npm start`s (and tests) side by side
       AMI_USERNAME: "callmesh",
       AMI_SECRET: "callmesh",
       CALLMESH_SPOOL_DIR: join(dataDir, "agent-spool"),

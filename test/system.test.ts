@@ -36,8 +36,9 @@ describe("the system, end to end", () => {
     server = await startTestServer();
     sim = await startAmiSimulator({ timeScale: 0.02 });
     spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = startAgent(
+    agent = await startAgent(
       parseAgentConfig({
+        CALLMESH_AGENT_OPS_PORT: "0",
         CALLMESH_GATEWAY_URL: server.url,
         CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
         CALLMESH_AGENT_ID: testCredentials.agentId,
@@ -56,6 +57,16 @@ describe("the system, end to end", () => {
     await sim.close();
     await server.stop();
     rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  it("the agent serves /healthz, /readyz (logged in to the PBX and streaming) and /metrics", async () => {
+    const ops = `http://127.0.0.1:${agent.opsPort}`;
+    assert.equal((await fetch(`${ops}/healthz`)).status, 200);
+    await eventually(async () => ((await fetch(`${ops}/readyz`)).status === 200 ? true : undefined), 10_000, "ready");
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    assert.match(metrics, /^# TYPE callmesh_agent_pbx_input_skipped_total counter$/m);
+    assert.match(metrics, /^process_cpu_seconds_total\{service="pbx-agent"\}/m);
+    assert.equal((await fetch(`${ops}/nothing`)).status, 404);
   });
 
   it("stores an inbound answered call as one CDR with the right parties, direction and times", async () => {

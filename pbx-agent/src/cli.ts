@@ -30,7 +30,7 @@ export async function runCli(argv: readonly string[], io = { stdout: process.std
   try {
     switch (command) {
       case "run":
-        return runAgent(rest);
+        return await runAgent(rest);
       case "replay":
         return await replay(rest, io);
       case "help":
@@ -48,10 +48,10 @@ export async function runCli(argv: readonly string[], io = { stdout: process.std
   }
 }
 
-function runAgent(args: readonly string[]): number | Promise<number> {
+async function runAgent(args: readonly string[]): Promise<number> {
   if (args.length > 0) throw new UsageError(`run takes no arguments (got "${args.join(" ")}")`);
   const logger = createLogger("pbx-agent");
-  const agent = startAgent(parseAgentConfig(), { logger });
+  const agent = await startAgent(parseAgentConfig(), { logger });
   stopOnSignals(logger, () => agent.stop());
   return new Promise<number>(() => {}); // runs until a signal stops the process
 }

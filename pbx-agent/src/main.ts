@@ -1,33 +1,32 @@
 import { create } from "@bufbuild/protobuf";
 import { type Command, CommandStatus, HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
+import { serve } from "@callmesh/platform/http/serve.js";
 import { runAsEntryPoint } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
 import { type AgentConfig, parseAgentConfig } from "./config.js";
-import { createAmiDriver } from "./drivers/ami/ami-driver.js";
 import { createGatewayLink } from "./gateway-link.js";
+import { createPbxDriver } from "./pbx-driver-factory.js";
 import type { CommandOutcome } from "./ports/pbx-driver.js";
 import { openDiskSpool } from "./spool/disk-spool.js";
 import { agentVersion } from "./version.js";
 
 export interface RunningAgent {
+  /** Port of /healthz, /readyz and /metrics. */
+  readonly opsPort: number;
   stop(): Promise<void>;
 }
 
 /**
- * Composition root of the agent: PBX driver → disk spool → gateway link, and gateway
- * commands → driver actions.
+ * Composition root of the agent: PBX driver → disk spool → gateway link, gateway
+ * commands → driver actions, and the ops endpoints.
  */
-export function startAgent(config: AgentConfig, deps: { logger?: Logger } = {}): RunningAgent {
+export async function startAgent(config: AgentConfig, deps: { logger?: Logger } = {}): Promise<RunningAgent> {
   const logger = (deps.logger ?? createLogger("pbx-agent")).child({ agentId: config.CALLMESH_AGENT_ID });
+  const metrics = createMetricsRegistry("pbx-agent");
   const spool = openDiskSpool(config.CALLMESH_SPOOL_DIR);
-  const driver = createAmiDriver({
-    host: config.AMI_HOST,
-    port: config.AMI_PORT,
-    username: config.AMI_USERNAME,
-    secret: config.AMI_SECRET,
-    agentId: config.CALLMESH_AGENT_ID,
-    logger,
-  });
+  const driver = createPbxDriver(config, { logger, metrics });
   driver.onOutput((output) => {
     spool.append(output.kind === "event" ? { case: "event", value: output.event } : { case: "cdr", value: output.cdr });
   });
@@ -59,20 +58,35 @@ export function startAgent(config: AgentConfig, deps: { logger?: Logger } = {}):
         pbxConnected: driver.connected,
       }),
   });
+  // Ready when the agent can do its job: logged in to the PBX and streaming to the gateway.
+  const ops = await serve({
+    host: config.CALLMESH_AGENT_OPS_HOST,
+    port: config.CALLMESH_AGENT_OPS_PORT,
+    handler: withOpsRoutes(notFound, { registry: metrics, ready: async () => driver.connected && link.connected }),
+  });
   driver.start();
   link.start();
-  logger.info({ gateway: config.CALLMESH_GATEWAY_URL, spoolDepth: spool.depth }, "agent started");
+  logger.info(
+    { gateway: config.CALLMESH_GATEWAY_URL, pbx: config.PBX_KIND, spoolDepth: spool.depth, opsPort: ops.port },
+    "agent started",
+  );
 
   return {
+    opsPort: ops.port,
     async stop() {
-      await Promise.all([driver.stop(), link.stop()]);
+      await Promise.all([driver.stop(), link.stop(), ops.close(1000)]);
       spool.close();
       logger.info("agent stopped");
     },
   };
 }
 
-runAsEntryPoint(import.meta.url, createLogger("pbx-agent"), () => {
-  const agent = startAgent(parseAgentConfig());
+const notFound = (_req: unknown, res: { writeHead(status: number): void; end(body: string): void }) => {
+  res.writeHead(404);
+  res.end("not found\n");
+};
+
+runAsEntryPoint(import.meta.url, createLogger("pbx-agent"), async () => {
+  const agent = await startAgent(parseAgentConfig());
   return () => agent.stop();
 });
