@@ -3,8 +3,9 @@ import { decodeEslValue } from "./esl-url-decode.js";
 
 /**
  * One ESL frame: the envelope headers (`Content-Type`, `Reply-Text`, `Job-UUID`…) and the
- * `Content-Length` bytes after them. A headers-only block with an `Event-Name` (the
- * outbound-mode `connect` reply) has contentType "" and its headers in `headers`.
+ * `Content-Length` bytes after them. A headers-only block with an `Event-Name` and no
+ * `Content-Type` (an event body without its envelope) has contentType "" and its headers
+ * in `headers`.
  */
 export interface EslFrame {
   readonly contentType: string;
@@ -174,7 +175,10 @@ class FrameParser implements EslFrameParser {
         continue;
       }
       const block = readHeaderBlock(buffer, pos, headEnd);
-      if (block.junkLines > 0) this.#options.onSkip("garbage", `${block.junkLines} stray lines before a frame`);
+      if (block.junkLines > 0) {
+        const where = block.kind === "frame" ? "before a frame" : "that are not ESL";
+        this.#options.onSkip("garbage", `${block.junkLines} lines ${where}`);
+      }
       if (block.kind !== "frame") {
         if (block.kind === "client") this.stats.clientCommands++;
         pos = next;

@@ -9,7 +9,7 @@ export type EslMessage =
   | { type: "command_reply"; replyText: string; jobUuid: string }
   /** Result of `api`: its text. */
   | { type: "api_response"; text: string }
-  /** An event (plain, JSON, or the outbound-mode `connect` reply). */
+  /** An event: plain, JSON, a bare header block, or the outbound-mode `connect` reply (CHANNEL_DATA). */
   | { type: "event"; event: EslEvent }
   /** FreeSWITCH is closing (or lingering on) the connection. */
   | { type: "disconnect_notice"; text: string }
@@ -52,7 +52,7 @@ export function decodeEslFrame(frame: EslFrame, wants: (eventName: string) => bo
       return wants(event.name) ? { message: { type: "event", event } } : undefined;
     }
     case "": {
-      // Headers only, with an Event-Name: the outbound-mode `connect` reply (CHANNEL_DATA).
+      // Headers only, with an Event-Name: an event body without its envelope.
       const name = frame.headers.get("Event-Name") ?? "";
       if (!wants(name)) return undefined;
       return { message: { type: "event", event: EslEvent.fromHeaders(frame.headers) } };
@@ -60,6 +60,11 @@ export function decodeEslFrame(frame: EslFrame, wants: (eventName: string) => bo
     case "auth/request":
       return { message: { type: "auth_request" } };
     case "command/reply":
+      // The outbound-mode `connect` reply is a command/reply carrying the channel's CHANNEL_DATA headers.
+      if (frame.headers.has("Event-Name")) {
+        const name = frame.headers.get("Event-Name") ?? "";
+        return wants(name) ? { message: { type: "event", event: EslEvent.fromHeaders(frame.headers) } } : undefined;
+      }
       return {
         message: {
           type: "command_reply",
