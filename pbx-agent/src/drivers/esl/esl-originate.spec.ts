@@ -37,8 +37,15 @@ describe("originate arguments as FreeSWITCH echoes them", () => {
 });
 
 describe("click-to-call command", () => {
-  const command = (fields: Partial<Parameters<typeof create<typeof OriginateSchema>>[1]> = {}) =>
-    create(OriginateSchema, { callId: "c-1", extension: "1001", destination: "0035799123456", ...fields });
+  const command = (
+    fields: {
+      extension?: string;
+      destination?: string;
+      callId?: string;
+      timeoutSeconds?: number;
+      variables?: Record<string, string>;
+    } = {},
+  ) => create(OriginateSchema, { callId: "c-1", extension: "1001", destination: "0035799123456", ...fields });
 
   it("rings user/<ext>, then runs the destination through the dialplan, with the call id and the CRM's variables", () => {
     const plan = buildOriginateCommand(
