@@ -137,4 +137,57 @@ describe("ESL call tracker", () => {
       CallDirection.INTERNAL,
     );
   });
+
+  it("loopback halves tie a phone behind them to the call and never answer it themselves", () => {
+    const outputs: CallOutput[] = [];
+    const tracker = createEslCallTracker({ agentId: "a", onOutput: (output) => outputs.push(output) });
+    let at = 1796200000000000;
+    const event = (name: string, uuid: string, lines: string[] = []) =>
+      tracker.handle(
+        EslEvent.fromPlain(
+          [`Event-Name: ${name}`, `Event-Date-Timestamp: ${(at += 1000)}`, `Unique-ID: ${uuid}`, ...lines, ""].join(
+            "\n",
+          ),
+        ),
+      );
+    const caller = [
+      "Channel-Name: sofia/external/%2B35799123456%40x",
+      "Call-Direction: inbound",
+      "Caller-Context: public",
+      "Caller-Caller-ID-Number: %2B35799123456",
+      "Caller-Destination-Number: 35722555101",
+    ];
+    event("CHANNEL_CREATE", "c", caller);
+    event("CHANNEL_CREATE", "la", [
+      "Channel-Name: loopback/1001-a",
+      "Call-Direction: outbound",
+      "Other-Leg-Unique-ID: c",
+    ]);
+    event("CHANNEL_CREATE", "lb", [
+      "Channel-Name: loopback/1001-b",
+      "Call-Direction: inbound",
+      "variable_other_loopback_leg_uuid: la",
+    ]);
+    event("CHANNEL_CREATE", "p", [
+      "Channel-Name: sofia/internal/1001%40x",
+      "Call-Direction: outbound",
+      "Other-Leg-Unique-ID: lb",
+      "variable_dialed_user: 1001",
+    ]);
+    event("CHANNEL_ANSWER", "lb");
+    event("CHANNEL_ANSWER", "la");
+    event("CHANNEL_ANSWER", "p");
+    event("CHANNEL_ANSWER", "c");
+    for (const uuid of ["p", "lb", "la", "c"])
+      event("CHANNEL_HANGUP_COMPLETE", uuid, ["Hangup-Cause: NORMAL_CLEARING"]);
+    assert.deepEqual(eventsOf(outputs), [
+      ["RINGING", "1001"],
+      ["ANSWERED", "1001"],
+      ["HANGUP", "1001"],
+    ]);
+    const [cdr] = cdrsOf(outputs);
+    assert.equal(cdr?.legs.length, 4);
+    assert.equal(cdr?.direction, CallDirection.INBOUND);
+    assert.equal(cdr?.answeredBy, "1001");
+  });
 });

@@ -224,7 +224,8 @@ function answered(tracker: EslTrackerContext, call: TrackedCall, leg: TrackedLeg
     return;
   }
   if (leg.extension !== "") call.answeredExtensions.add(leg.extension);
-  if (call.answeredUs !== undefined) return;
+  // A loopback half answering is plumbing: the phone or trunk behind it answers the call.
+  if (call.answeredUs !== undefined || (leg.extension === "" && leg.trunk === "")) return;
   call.answeredUs = atUs;
   call.answeredBy = leg.extension;
   call.connectedTo = leg.extension || leg.destination;
