@@ -142,14 +142,13 @@ describe("ESL call tracker", () => {
     const outputs: CallOutput[] = [];
     const tracker = createEslCallTracker({ agentId: "a", onOutput: (output) => outputs.push(output) });
     let at = 1796200000000000;
-    const event = (name: string, uuid: string, lines: string[] = []) =>
-      tracker.handle(
-        EslEvent.fromPlain(
-          [`Event-Name: ${name}`, `Event-Date-Timestamp: ${(at += 1000)}`, `Unique-ID: ${uuid}`, ...lines, ""].join(
-            "\n",
-          ),
-        ),
+    const event = (name: string, uuid: string, lines: string[] = []) => {
+      at += 1000;
+      const text = [`Event-Name: ${name}`, `Event-Date-Timestamp: ${at}`, `Unique-ID: ${uuid}`, ...lines, ""].join(
+        "\n",
       );
+      tracker.handle(EslEvent.fromPlain(text));
+    };
     const caller = [
       "Channel-Name: sofia/external/%2B35799123456%40x",
       "Call-Direction: inbound",

@@ -251,6 +251,7 @@ class Session {
     this.authRequested = new Promise((resolve) => {
       authSeen = resolve;
     });
+    // The shared tracker carries the agent id and the output listener; these two are unused.
     const normalizer = createEslSessionNormalizer({
       agentId: "",
       onOutput: () => undefined,

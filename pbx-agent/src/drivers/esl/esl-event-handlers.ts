@@ -116,7 +116,7 @@ function adoptBridgeHistory(tracker: EslTrackerContext, call: TrackedCall, leg: 
     uuid: partnerUuid,
     channel,
     extension,
-    trunk: extension === "" ? "bridged" : "",
+    trunk: extension === "" ? parseChannelName(channel).profile || channel : "",
     destination: event.get("Other-Leg-Destination-Number") ?? user,
     role: "dialed",
     order: leg.order + 1,

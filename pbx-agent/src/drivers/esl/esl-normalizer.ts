@@ -5,6 +5,7 @@ import type { PbxNormalizer } from "../../ports/pbx-normalizer.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { FREESWITCH_EVENT_NAMES } from "./esl-event-names.js";
 import { createEslFrameParser, type EslFrameParser } from "./esl-frame-parser.js";
+import { createLineEndingNormalizer } from "./esl-line-endings.js";
 import { decodeEslFrame, type EslMessage } from "./esl-message.js";
 import type { EslNumberPlanOptions } from "./esl-number-plan.js";
 import { createEslSkipCounter } from "./esl-skip-counter.js";
@@ -81,10 +82,11 @@ export function createEslSessionNormalizer(options: EslSessionOptions): EslSessi
       options.onMessage?.(message);
     },
   });
+  const lineEndings = createLineEndingNormalizer();
   return {
     tracker,
     parser,
-    push: (chunk) => parser.push(chunk),
+    push: (chunk) => parser.push(lineEndings(chunk)),
     end: () => {
       parser.end();
       tracker.flush();

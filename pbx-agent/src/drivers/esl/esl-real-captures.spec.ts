@@ -43,4 +43,10 @@ describe("real FreeSWITCH 1.10 captures (expected-fs-real-A.json)", () => {
       }
     }
   });
+
+  it("replays a capture saved with CRLF line endings to the same output", () => {
+    const bytes = readEslCapture("fs-real-12l-queue-answered-A.txt");
+    const crlf = Buffer.from(bytes.toString("latin1").replaceAll("\n", "\r\n"), "latin1");
+    assert.deepEqual(replayEsl(randomChunks(crlf, 3, 5000)), replayEsl([bytes]));
+  });
 });
