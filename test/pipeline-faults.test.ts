@@ -4,13 +4,14 @@
 // every call's CDR exactly once. `npm run test:faults` plays 20,000 calls; under `npm test`
 // CALLMESH_FAULT_CALLS keeps it smaller. Needs the real servers (`npm test` starts them).
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { ensureDevTenant } from "@callmesh/gateway/domain/dev-bootstrap.js";
 import { createTenantDirectory } from "@callmesh/gateway/domain/tenant-directory.js";
 import { CallDirection } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
@@ -30,6 +31,11 @@ for (const name of required) {
 }
 const env = process.env as Record<(typeof required)[number], string>;
 const drainMs = Number(process.env.CALLMESH_FAULT_DRAIN_MS ?? 300_000);
+/**
+ * The simulator's call rate: at most 100/s, and slow enough that playing lasts 90 s, so all
+ * four outages (Kafka's takes 15–30 s) happen while calls are still coming.
+ */
+const callsPerSecond = Number(process.env.CALLMESH_FAULT_CALLS_PER_SECOND ?? Math.min(100, calls / 90));
 
 it(`stores each of ${calls} calls exactly once while every component is killed in turn`, {
   timeout: drainMs + 1_800_000,
@@ -88,6 +94,7 @@ it(`stores each of ${calls} calls exactly once while every component is killed i
       CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
       CALLMESH_AGENT_ID: testCredentials.agentId,
       CALLMESH_SPOOL_DIR: spoolDir,
+      CALLMESH_AGENT_OPS_PORT: "0",
       AMI_PORT: String(sim.port),
       AMI_USERNAME: "callmesh",
       AMI_SECRET: "callmesh",
@@ -127,19 +134,25 @@ it(`stores each of ${calls} calls exactly once while every component is killed i
         .countDocuments({})
         .catch(() => -1);
 
-    const batch = 50;
+    // Calls keep coming while each component is down, so every fault meets CDRs in flight:
+    // in the agent's spool, in the gateway, in Kafka, in cdr-service's batch, in the store.
     let played = 0;
+    const playing = play(sim, calls, callsPerSecond, (n) => {
+      played = n;
+    });
     for (const fault of active) {
-      const until = Math.floor(calls * fault.at);
-      played = await play(sim, played, until, batch);
-      // Kill only while CDRs are on the move, so the fault meets data in every hop.
+      const at = Math.floor(calls * fault.at);
+      await eventually(async () => (played >= at ? true : undefined), 600_000, `${at} calls played`);
+      // …and only once CDRs reach the store again after the last fault: the pipeline flows end to end.
       const before = await stored();
-      await eventually(async () => ((await stored()) > before ? true : undefined), 120_000, "CDRs flowing");
-      mark(`${played} calls played, ${await stored()} stored; SIGKILL ${fault.name}`);
+      await eventually(async () => ((await stored()) > before ? true : undefined), 300_000, "CDRs flowing");
+      const now = await stored();
+      mark(`${played} calls played, ${now} stored (${played - now} in flight); SIGKILL ${fault.name}`);
+      assert.ok(played > now, `CDRs in flight when ${fault.name} is killed`);
       await fault.act();
-      mark(`${fault.name} back (${await stored()} CDRs stored so far)`);
+      mark(`${fault.name} back (${played} played, ${await stored()} stored)`);
     }
-    played = await play(sim, played, calls, batch);
+    await playing;
     mark(`all ${played} calls played`);
 
     await eventually(async () => ((await stored()) >= calls ? true : undefined), drainMs, `${calls} CDRs stored`);
@@ -170,25 +183,38 @@ it(`stores each of ${calls} calls exactly once while every component is killed i
   }
 });
 
-/** Plays calls `from`…`until` (even: inbound answered, odd: outbound busy), `batch` at a time. */
-async function play(sim: Awaited<ReturnType<typeof startAmiSimulator>>, from: number, until: number, batch: number) {
-  for (let i = from; i < until; i += batch) {
-    const end = Math.min(until, i + batch);
+/**
+ * Plays `calls` calls (even: inbound answered, odd: outbound busy) at a steady rate, as a
+ * busy PBX would, so that each fault lands in the middle of the flow.
+ */
+async function play(
+  sim: Awaited<ReturnType<typeof startAmiSimulator>>,
+  calls: number,
+  perSecond: number,
+  onPlayed: (played: number) => void,
+) {
+  const batch = 10;
+  const started = Date.now();
+  for (let i = 0; i < calls; i += batch) {
+    const end = Math.min(calls, i + batch);
     const plays: Promise<void>[] = [];
     for (let n = i; n < end; n++) plays.push(n % 2 === 0 ? sim.playInboundAnswered() : sim.playOutboundBusy());
     await Promise.all(plays);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let the agent breathe, as real traffic would
+    onPlayed(end);
+    const due = started + (end / perSecond) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
   }
-  return until;
 }
 
 /** SIGKILLs one of the project's servers and starts it again with the project's script. */
 async function restartServer(name: "kafka" | "mongo"): Promise<void> {
   const servers = join(root, "scripts/servers/servers.sh");
-  const pid = Number(execFileSync("bash", [servers, "pid", name], { encoding: "utf8" }).trim());
+  // Asynchronous on purpose: the simulator in this process keeps playing calls meanwhile.
+  const run = promisify(execFile);
+  const pid = Number((await run("bash", [servers, "pid", name])).stdout.trim());
   process.kill(pid, "SIGKILL");
   await eventually(async () => (isAlive(pid) ? undefined : true), 10_000, `${name} (pid ${pid}) gone`);
-  execFileSync("bash", [servers, "start", name], { stdio: ["ignore", "ignore", "inherit"] });
+  await run("bash", [servers, "start", name]);
 }
 
 function isAlive(pid: number): boolean {
