@@ -2,6 +2,7 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import type { AgentConfig } from "./config.js";
 import { createAmiDriver } from "./drivers/ami/ami-driver.js";
+import { createEslDriver } from "./drivers/esl/esl-driver.js";
 import type { PbxDriver } from "./ports/pbx-driver.js";
 
 /** The driver of the configured PBX, with the trunk rules that decide call direction. */
@@ -23,6 +24,13 @@ export function createPbxDriver(config: AgentConfig, deps: { logger: Logger; met
         secret: config.AMI_SECRET ?? "", // required for asterisk by the config schema
       });
     case "freeswitch":
-      throw new Error("PBX_KIND=freeswitch: the ESL driver is not wired yet");
+      return createEslDriver({
+        ...common,
+        host: config.ESL_HOST,
+        port: config.ESL_PORT,
+        password: config.ESL_PASSWORD ?? "", // required for freeswitch by the config schema
+        trunkProfiles: config.PBX_TRUNK_PROFILES,
+        trunkGateways: config.PBX_TRUNK_GATEWAYS,
+      });
   }
 }
