@@ -1,8 +1,8 @@
 // Zero loss under faults (issue 3): calls flow simulator → agent → gateway → Kafka →
 // cdr-service → MongoDB while the test SIGKILLs, in turn, the gateway, the Kafka broker,
 // cdr-service and the MongoDB-wire server, restarting each. At the end the store must hold
-// every call's CDR exactly once. `npm run test:faults` plays 20,000 calls; under `npm test`
-// CALLMESH_FAULT_CALLS keeps it smaller. Needs the real servers (`npm test` starts them).
+// every call's CDR exactly once. 20,000 calls unless CALLMESH_FAULT_CALLS says otherwise.
+// Needs the real servers (`npm test` starts them).
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -23,7 +23,7 @@ import { eventually, freePort, kill, spawnScript, waitForLine } from "./support/
 import { testCredentials } from "./support/server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const calls = Number(process.env.CALLMESH_FAULT_CALLS ?? 2000);
+const calls = Number(process.env.CALLMESH_FAULT_CALLS ?? 20_000);
 const required = ["DATABASE_URL", "KAFKA_BROKERS", "MONGODB_URL"] as const;
 for (const name of required) {
   if (!process.env[name])
