@@ -39,7 +39,6 @@ export interface AmiSessionOptions {
   readonly authTimeoutMs: number;
   /** Runs one message; the session runs them one at a time, in order, as Asterisk's session thread does. */
   readonly onMessage: (session: AmiSession, message: RawClientMessage) => Promise<MessageOutcome>;
-  readonly onClose: (session: AmiSession) => void;
 }
 
 const address = (family: string | undefined, host: string | undefined, port: number | undefined) =>
@@ -132,7 +131,6 @@ export function createAmiSession(options: AmiSessionOptions): AmiSession {
     closed = true;
     clearTimeout(authTimer);
     queue.length = 0;
-    options.onClose(session);
   });
   socket.setNoDelay(true);
   socket.write(`${options.banner}\r\n`);

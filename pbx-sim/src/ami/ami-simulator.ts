@@ -1,8 +1,10 @@
-import { createServer, type Server, type Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { startCallLoop } from "../shared/call-loop.js";
 import { nowMicros } from "../shared/clock.js";
 import { defaultExtensions, type ExtensionRegistration } from "../shared/extension-directory.js";
+import { createReceivedLog } from "../shared/received-log.js";
+import { checkExtensionName, checkPort, checkTimeScale } from "../shared/simulator-options.js";
+import { createSimulatorServer } from "../shared/simulator-server.js";
 import { handleClientMessage } from "./ami-actions.js";
 import { formatAmiBlock } from "./ami-block.js";
 import { type AmiSession, createAmiSession } from "./ami-session.js";
@@ -60,17 +62,15 @@ const BANNER = `Asterisk Call Manager/${AMI_VERSION}`;
 const AUTH_TIMEOUT_MS = 30_000;
 
 function checkOptions(options: AmiSimulatorOptions) {
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
-  const timeScale = options.timeScale ?? 1;
-  if (!Number.isFinite(timeScale) || timeScale < 0) throw new RangeError(`timeScale must be >= 0, got ${timeScale}`);
+  const port = checkPort(options.port);
+  const timeScale = checkTimeScale(options.timeScale);
   const authFailureDelayMs = options.authFailureDelayMs ?? 1000;
   if (!Number.isFinite(authFailureDelayMs) || authFailureDelayMs < 0) {
     throw new RangeError(`authFailureDelayMs must be >= 0, got ${authFailureDelayMs}`);
   }
   const extensions = { ...(options.extensions ?? defaultExtensions()) };
   for (const [extension, state] of Object.entries(extensions)) {
-    if (!/^[0-9A-Za-z*#+_-]+$/.test(extension)) throw new RangeError(`bad extension ${JSON.stringify(extension)}`);
+    checkExtensionName(extension);
     if (state !== "registered" && state !== "unregistered") {
       throw new RangeError(`extension ${extension}: state must be "registered" or "unregistered"`);
     }
@@ -86,39 +86,32 @@ function checkOptions(options: AmiSimulatorOptions) {
   };
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port }, () => {
-      server.off("error", reject);
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
-    });
-  });
-}
-
 /** Starts an Asterisk 20 AMI look-alike on TCP that answers actions and plays recorded calls. */
 export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Promise<AmiSimulator> {
   const config = checkOptions(options);
   const logger = options.logger ?? createLogger("pbx-sim");
   const templates = await loadCallTemplates();
   const bootedAtMs = Date.now();
-  const closing = new AbortController();
-  const sessions = new Set<AmiSession>();
-  const sockets = new Set<Socket>();
-  const inFlight = new Set<Promise<unknown>>();
-  const actions: ReceivedAction[] = [];
-  const listeners: Array<(action: ReceivedAction) => void> = [];
+  const received = createReceivedLog<ReceivedAction>(logger, "onAction");
   const extensionStates = createExtensionStates(config.extensions);
-  let nextSessionId = 1;
-
-  const track = (work: Promise<unknown>) => {
-    inFlight.add(work);
-    work.then(
-      () => inFlight.delete(work),
-      () => inFlight.delete(work),
-    );
-  };
+  const server = createSimulatorServer<AmiSession>({
+    protocol: "AMI",
+    logger,
+    accept: (socket, id) =>
+      createAmiSession({
+        id,
+        socket,
+        banner: BANNER,
+        logger,
+        authTimeoutMs: AUTH_TIMEOUT_MS,
+        onMessage: (current, message) => {
+          const action = toReceivedAction(message.headers);
+          if (action) received.record(action);
+          return handleClientMessage(current, message, deps);
+        },
+      }),
+  });
+  const { sessions, track } = server;
 
   /** Writes events to every logged-in client whose event mask takes them, each client's in order. */
   const broadcast = async (events: readonly RenderedEvent[]) => {
@@ -142,7 +135,7 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     identities: createCallIdentities(Math.floor(bootedAtMs / 1000)),
     extensions: config.extensions,
     timeScale: config.timeScale,
-    signal: closing.signal,
+    signal: server.signal,
     broadcast,
     track,
   });
@@ -186,80 +179,22 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     logger,
   };
 
-  const server = createServer((socket) => {
-    if (closing.signal.aborted) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    const session = createAmiSession({
-      id: nextSessionId++,
-      socket,
-      banner: BANNER,
-      logger,
-      authTimeoutMs: AUTH_TIMEOUT_MS,
-      onMessage: (current, message) => {
-        const action = toReceivedAction(message.headers);
-        if (action) {
-          actions.push(action);
-          for (const listener of listeners) {
-            try {
-              listener(action);
-            } catch (error) {
-              logger.error({ err: error }, "onAction listener threw");
-            }
-          }
-        }
-        return handleClientMessage(current, message, deps);
-      },
-      onClose: (closed) => sessions.delete(closed),
-    });
-    sessions.add(session);
-    logger.debug({ session: session.id, remote: session.remoteAddress }, "client connected");
-  });
-
-  const port = await listen(server, config.host, config.port);
-  logger.info({ host: config.host, port }, "AMI simulator listening");
-  let closed: Promise<void> | undefined;
+  const port = await server.listen(config.host, config.port);
 
   return {
     port,
-    actions,
-    onAction(listener) {
-      listeners.push(listener);
-    },
+    actions: received.entries,
+    onAction: received.listen,
     playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
     playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
-    startCallLoop(intervalMs) {
-      if (!Number.isFinite(intervalMs) || intervalMs <= 0)
-        throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
-      const stopping = new AbortController();
-      const signal = AbortSignal.any([stopping.signal, closing.signal]);
-      const loop = async () => {
-        for (let turn = 0; !signal.aborted; turn++) {
-          const startedAt = performance.now();
-          // A call that outlasts the interval delays the next one: one loop call at a time.
-          await (turn % 2 === 0 ? calls.inboundAnswered() : calls.outboundBusy()).catch((error: unknown) =>
-            logger.error({ err: error }, "looped call failed"),
-          );
-          const waitMs = startedAt + intervalMs - performance.now();
-          if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => undefined);
-        }
-      };
-      track(loop());
-      return { stop: () => stopping.abort() };
-    },
-    close() {
-      closed ??= (async () => {
-        closing.abort();
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const socket of sockets) socket.destroy();
-        await Promise.allSettled([...inFlight]);
-        await serverClosed;
-        logger.info({ port }, "AMI simulator closed");
-      })();
-      return closed;
-    },
+    startCallLoop: (intervalMs) =>
+      startCallLoop({
+        intervalMs,
+        calls: [() => calls.inboundAnswered(), () => calls.outboundBusy()],
+        signal: server.signal,
+        track,
+        logger,
+      }),
+    close: server.close,
   };
 }

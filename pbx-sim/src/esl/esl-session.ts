@@ -30,7 +30,6 @@ export interface EslSessionOptions {
   readonly maxPacketBytes: number;
   /** Runs one packet; the session runs them one at a time, in order, as the listener thread does. */
   readonly onPacket: (session: EslSession, packet: EslClientPacket) => Promise<PacketOutcome>;
-  readonly onClose: (session: EslSession) => void;
 }
 
 // Packets waiting while one runs; beyond this the socket stops reading, so a flood cannot grow memory.
@@ -119,7 +118,6 @@ export function createEslSession(options: EslSessionOptions): EslSession {
     closed = true;
     clearTimeout(authTimer);
     queue.length = 0;
-    options.onClose(session);
   });
   socket.setNoDelay(true);
   socket.write(AUTH_REQUEST);

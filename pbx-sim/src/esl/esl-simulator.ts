@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
+import { startCallLoop } from "../shared/call-loop.js";
 import { defaultExtensions } from "../shared/extension-directory.js";
+import { createReceivedLog } from "../shared/received-log.js";
+import { checkExtensionName, checkPort, checkTimeScale } from "../shared/simulator-options.js";
+import { createSimulatorServer, type SimulatorServer } from "../shared/simulator-server.js";
 import { createEslApi } from "./esl-api.js";
 import type { RenderedEslEvent } from "./esl-call-render.js";
 import { loadEslCallTemplates } from "./esl-call-templates.js";
@@ -75,10 +77,8 @@ export interface EslSimulator {
 const BEHAVIOURS = new Set<EslExtensionBehaviour>(["answers", "no-answer", "busy", "unregistered"]);
 
 function checkOptions(options: EslSimulatorOptions) {
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
-  const timeScale = options.timeScale ?? 1;
-  if (!Number.isFinite(timeScale) || timeScale < 0) throw new RangeError(`timeScale must be >= 0, got ${timeScale}`);
+  const port = checkPort(options.port);
+  const timeScale = checkTimeScale(options.timeScale);
   const nonNegative = (name: string, value: number) => {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be >= 0, got ${value}`);
     return value;
@@ -89,7 +89,7 @@ function checkOptions(options: EslSimulatorOptions) {
     options.extensions ??
     Object.fromEntries(Object.keys(defaultExtensions()).map((extension) => [extension, "answers" as const]));
   for (const [extension, behaviour] of Object.entries(extensions)) {
-    if (!/^[0-9A-Za-z*#+_-]+$/.test(extension)) throw new RangeError(`bad extension ${JSON.stringify(extension)}`);
+    checkExtensionName(extension);
     if (!BEHAVIOURS.has(behaviour)) throw new RangeError(`extension ${extension}: unknown behaviour ${behaviour}`);
   }
   return {
@@ -102,17 +102,6 @@ function checkOptions(options: EslSimulatorOptions) {
     maxPacketBytes: nonNegative("maxPacketBytes", options.maxPacketBytes ?? 64 * 1024),
     extensions: { ...extensions },
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port }, () => {
-      server.off("error", reject);
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
-    });
-  });
 }
 
 /** Each event serialized once per format, however many listeners take it. */
@@ -131,26 +120,31 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
   const templates = await loadEslCallTemplates();
   const coreUuid = randomUUID();
   const bootedAt = performance.now();
-  const closing = new AbortController();
-  const sessions = new Set<EslSession>();
-  const sockets = new Set<Socket>();
-  const inFlight = new Set<Promise<unknown>>();
-  const commands: ReceivedEslCommand[] = [];
-  const listeners: Array<(command: ReceivedEslCommand) => void> = [];
+  const received = createReceivedLog<ReceivedEslCommand>(logger, "onCommand");
+  const server: SimulatorServer<EslSession> = createSimulatorServer({
+    protocol: "ESL",
+    logger,
+    accept: (socket, id) =>
+      createEslSession({
+        id,
+        socket,
+        logger,
+        authTimeoutMs: config.authTimeoutMs,
+        maxPacketBytes: config.maxPacketBytes,
+        onPacket: (current, packet) => {
+          if (packet.kind === "command") {
+            received.record({ session: current.id, command: packet.command, headers: packet.headers });
+          }
+          return handleEslPacket(current, packet, commandDeps);
+        },
+      }),
+  });
+  const { sessions, track } = server;
   const channels = createChannelTable();
   const systemEvents = createSystemEvents(coreUuid);
   let nextSequence = 1;
-  let nextSessionId = 1;
   let sessionsSinceStartup = 0;
   let sessionPeak = 0;
-
-  const track = (work: Promise<unknown>) => {
-    inFlight.add(work);
-    work.then(
-      () => inFlight.delete(work),
-      () => inFlight.delete(work),
-    );
-  };
 
   /** Stamps each event's Event-Sequence as it goes out, then writes it to every listener that takes it. */
   const broadcast = async (events: readonly RenderedEslEvent[]) => {
@@ -182,7 +176,7 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
     coreUuid,
     extensions: config.extensions,
     timeScale: config.timeScale,
-    signal: closing.signal,
+    signal: server.signal,
     broadcast,
     track,
   });
@@ -210,85 +204,26 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
         }, config.heartbeatIntervalMs)
       : undefined;
   heartbeat?.unref();
+  server.signal.addEventListener("abort", () => clearInterval(heartbeat), { once: true });
 
-  const server = createServer((socket) => {
-    if (closing.signal.aborted) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    const session = createEslSession({
-      id: nextSessionId++,
-      socket,
-      logger,
-      authTimeoutMs: config.authTimeoutMs,
-      maxPacketBytes: config.maxPacketBytes,
-      onPacket: (current, packet) => {
-        if (packet.kind === "command") {
-          const received = { session: current.id, command: packet.command, headers: packet.headers };
-          commands.push(received);
-          for (const listener of listeners) {
-            try {
-              listener(received);
-            } catch (error) {
-              logger.error({ err: error }, "onCommand listener threw");
-            }
-          }
-        }
-        return handleEslPacket(current, packet, commandDeps);
-      },
-      onClose: (closed) => sessions.delete(closed),
-    });
-    sessions.add(session);
-    logger.debug({ session: session.id, remote: session.remoteAddress }, "ESL client connected");
-  });
-
-  const port = await listen(server, config.host, config.port);
-  logger.info({ host: config.host, port }, "ESL simulator listening");
-  let closed: Promise<void> | undefined;
+  const port = await server.listen(config.host, config.port);
 
   return {
     port,
     coreUuid,
-    commands,
-    onCommand(listener) {
-      listeners.push(listener);
-    },
+    commands: received.entries,
+    onCommand: received.listen,
     channels: () => channels.rows(),
     playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
     playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
-    startCallLoop(intervalMs) {
-      if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-        throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
-      }
-      const stopping = new AbortController();
-      const signal = AbortSignal.any([stopping.signal, closing.signal]);
-      const loop = async () => {
-        for (let turn = 0; !signal.aborted; turn++) {
-          const startedAt = performance.now();
-          // A call that outlasts the interval delays the next one: one loop call at a time.
-          await (turn % 2 === 0 ? calls.inboundAnswered() : calls.outboundBusy()).catch((error: unknown) =>
-            logger.error({ err: error }, "looped call failed"),
-          );
-          const waitMs = startedAt + intervalMs - performance.now();
-          if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => undefined);
-        }
-      };
-      track(loop());
-      return { stop: () => stopping.abort() };
-    },
-    close() {
-      closed ??= (async () => {
-        closing.abort();
-        if (heartbeat) clearInterval(heartbeat);
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const socket of sockets) socket.destroy();
-        await Promise.allSettled([...inFlight]);
-        await serverClosed;
-        logger.info({ port }, "ESL simulator closed");
-      })();
-      return closed;
-    },
+    startCallLoop: (intervalMs) =>
+      startCallLoop({
+        intervalMs,
+        calls: [() => calls.inboundAnswered(), () => calls.outboundBusy()],
+        signal: server.signal,
+        track,
+        logger,
+      }),
+    close: server.close,
   };
 }
