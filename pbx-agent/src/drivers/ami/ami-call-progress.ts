@@ -21,22 +21,50 @@ export function ringExtension(
   tracker.emitRinging(call, atUs, extension, legId);
 }
 
-/** An extension picked up; the first one answers the call, later ones (after a transfer) only stop being missed. */
+/**
+ * An extension picked up, or the far end of a dialed trunk (`extension` "", `named` the
+ * number it rang); the first one answers the call, later ones (after a transfer) only
+ * stop being missed. The far end answers nobody's extension: `answeredBy` stays "".
+ */
 export function answerBy(
   tracker: CallTrackerContext,
   call: TrackedCall,
   atUs: number,
   extension: string,
   legId: string,
+  named = extension,
 ): void {
   if (extension !== "") call.answeredExtensions.add(extension);
   if (call.answeredUs !== undefined) return;
   call.answeredUs = atUs;
   call.answeredBy = extension;
-  tracker.emitAnswered(call, atUs, extension, legId);
+  tracker.emitAnswered(call, atUs, named, legId);
 }
 
-/** A channel of the call dials another one. */
+/**
+ * A trunk channel the call dialed starts ringing the outside number: an event named by
+ * that number, as FreeSWITCH's driver names a dialed gateway leg by its destination, but
+ * not a rung extension (it stays out of the Cdr's rung and missed lists). Like ESL, it
+ * counts from the moment the leg is created, whatever came next (486 with no 180, 404).
+ * Once per trunk channel; a second trunk dialed (failover) rings again.
+ */
+function ringTrunk(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  atUs: number,
+  to: TrackedChannel,
+  number: string,
+): void {
+  if (number === "" || to.dialedNumber !== "") return;
+  to.dialedNumber = number;
+  tracker.emitRinging(call, atUs, number, to.uniqueid);
+}
+
+/**
+ * A channel of the call dials another one. `destExten` is the dialed channel's extension
+ * (DialBegin's `DestExten`, "" when unknown), `dialString` what Dial was given for it
+ * (`0035799123456@provider`, `provider/0035799123456`; "" when unknown).
+ */
 export function beginDial(
   tracker: CallTrackerContext,
   call: TrackedCall,
@@ -44,6 +72,7 @@ export function beginDial(
   from: string,
   to: TrackedChannel,
   destExten: string,
+  dialString: string,
 ): void {
   const leg: DialLeg = { from, to, status: "" };
   call.legs.set(to.uniqueid, leg);
@@ -71,9 +100,28 @@ export function beginDial(
   } else if (to.trunk !== "") {
     call.trunkDialed = true;
     if (call.trunk === "") call.trunk = to.trunk;
-    if (call.clickToCall && call.toNumber === "") call.toNumber = destExten;
+    const number = numberOfDialString(dialString, to.trunk) || (destExten === "s" ? "" : destExten);
+    if (call.clickToCall && call.toNumber === "") call.toNumber = number;
     tracker.releaseHeld(call);
+    // ESL names the leg by the number it was created for; a Dial string naming only the
+    // trunk (`provider`, Asterisk 11's `SIP/provider`) leaves the call's to_number as the best match.
+    ringTrunk(tracker, call, atUs, to, number || call.destination);
   }
+}
+
+/**
+ * The outside number in a Dial's string for a trunk: `0035799123456@provider` (PJSIP),
+ * `provider/0035799123456` (chan_sip, IAX2), `provider/sip:0035799123456@host`; "" when
+ * it names only the trunk (`provider`).
+ */
+export function numberOfDialString(dialString: string, trunk: string): string {
+  const slash = dialString.indexOf("/");
+  let number = slash < 0 ? dialString : dialString.slice(slash + 1);
+  if (number.startsWith("sip:") || number.startsWith("tel:")) number = number.slice(4);
+  else if (number.startsWith("sips:")) number = number.slice(5);
+  const at = number.indexOf("@");
+  if (at >= 0) number = number.slice(0, at);
+  return number === trunk ? "" : number;
 }
 
 /**
@@ -114,7 +162,7 @@ export function endDial(
     if (leg.to.extension !== "") call.answeredExtensions.add(leg.to.extension);
     return;
   }
-  answerBy(tracker, call, atUs, leg.to.extension, leg.to.uniqueid);
+  answerBy(tracker, call, atUs, leg.to.extension, leg.to.uniqueid, leg.to.extension || leg.to.dialedNumber);
 }
 
 /**

@@ -85,10 +85,16 @@ describe("AMI call tracker", { timeout: 10_000 }, () => {
   it("emits what each kind of call is made of", () => {
     const kinds = (file: string) => replay(messagesOf(file)).events.map((event) => CallEventKind[event.kind]);
     assert.deepEqual(kinds("ast-real-01a-inbound-answered-A.txt"), ["RINGING", "ANSWERED", "HANGUP"]);
-    assert.deepEqual(kinds("ast-real-06f-outbound-answered-A.txt"), ["ANSWERED", "HANGUP"]);
-    assert.deepEqual(kinds("ast-real-07g-outbound-busy-A.txt"), ["HANGUP"]);
+    assert.deepEqual(kinds("ast-real-06f-outbound-answered-A.txt"), ["RINGING", "ANSWERED", "HANGUP"]);
+    assert.deepEqual(kinds("ast-real-07g-outbound-busy-A.txt"), ["RINGING", "HANGUP"]);
     assert.deepEqual(kinds("ast-real-09i-internal-answered-A.txt"), ["RINGING", "ANSWERED", "HANGUP"]);
-    assert.deepEqual(kinds("ast-real-16p-click-to-call-A.txt"), ["ORIGINATE", "RINGING", "ANSWERED", "HANGUP"]);
+    assert.deepEqual(kinds("ast-real-16p-click-to-call-A.txt"), [
+      "ORIGINATE",
+      "RINGING",
+      "RINGING",
+      "ANSWERED",
+      "HANGUP",
+    ]);
   });
 
   describe("call shapes, event by event", () => {
@@ -100,6 +106,51 @@ describe("AMI call tracker", { timeout: 10_000 }, () => {
         to: e.transferredTo,
         at: e.occurredAt?.seconds,
       }));
+
+    it("outbound: the trunk leg rings and answers as the number it dialed, like ESL (06f)", () => {
+      const result = replay(messagesOf("ast-real-06f-outbound-answered-A.txt"));
+      assert.deepEqual(
+        result.events.map((e) => [CallEventKind[e.kind], e.extension, e.pbxLegId]),
+        [
+          ["RINGING", "0035799123456", "1796124874.19"],
+          ["ANSWERED", "0035799123456", "1796124874.19"],
+          ["HANGUP", "1001", "1796124874.18"],
+        ],
+      );
+      assert.equal(result.cdrs[0]?.answeredBy, "", "the far end is nobody's extension");
+      assert.deepEqual(result.cdrs[0]?.rungExtensions, [], "a dialed number is not a rung extension");
+    });
+
+    it("outbound busy and unallocated: the trunk leg rang although it failed (07g, 08h)", () => {
+      for (const [file, number] of [
+        ["ast-real-07g-outbound-busy-A.txt", "0035799123456"],
+        ["ast-real-08h-outbound-unallocated-A.txt", "0035799000000"],
+      ] as const) {
+        const result = replay(messagesOf(file));
+        assert.deepEqual(
+          result.events.map((e) => [CallEventKind[e.kind], e.extension]),
+          [
+            ["RINGING", number],
+            ["HANGUP", "1001"],
+          ],
+          file,
+        );
+        assert.deepEqual(result.cdrs[0]?.missedExtensions, [], `${file}: a dialed number is not missed`);
+      }
+    });
+
+    it("click-to-call: the agent's phone rings, then the trunk leg rings and answers (16p)", () => {
+      assert.deepEqual(
+        events("ast-real-16p-click-to-call-A.txt").map((e) => [e.kind, e.extension, e.leg]),
+        [
+          ["ORIGINATE", "1001", "1796124988.63"],
+          ["RINGING", "1001", "1796124988.65"],
+          ["RINGING", "0035799123456", "1796124990.66"],
+          ["ANSWERED", "0035799123456", "1796124990.66"],
+          ["HANGUP", "1001", "1796124988.63"],
+        ],
+      );
+    });
 
     it("ring group: one call, every phone rang once, credited to who answered (11k)", () => {
       const result = replay(messagesOf("ast-real-11k-ringgroup-answered-A.txt"));
@@ -341,7 +392,12 @@ describe("AMI call tracker", { timeout: 10_000 }, () => {
     const together = replay(merged);
     assertWellFormed(together.outputs, "agent-7");
     const kinds = together.events.map((event) => `${event.toNumber}:${CallEventKind[event.kind]}`);
-    assert.deepEqual(kinds.slice(0, 3), ["35722555101:RINGING", "0035799123456:HANGUP", "35722555101:ANSWERED"]);
+    assert.deepEqual(kinds.slice(0, 4), [
+      "35722555101:RINGING",
+      "0035799123456:RINGING",
+      "0035799123456:HANGUP",
+      "35722555101:ANSWERED",
+    ]);
     const summary = (result: Replay) =>
       new Map(
         result.cdrs.map((cdr) => [cdr.callId, [cdr.status, cdr.talkSeconds, cdr.disposition, cdr.cause?.sipCode]]),

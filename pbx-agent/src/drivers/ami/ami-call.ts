@@ -21,6 +21,8 @@ export interface TrackedChannel {
   extension: string;
   /** The trunk this channel is on, "" for phones and Local channels. */
   trunk: string;
+  /** A trunk channel the call dialed: the outside number it rings, which names it in events; "" otherwise. */
+  dialedNumber: string;
   readonly startedUs: number;
   /** When the channel went Up (answered, by a person or by an application). */
   upUs: number | undefined;
@@ -81,6 +83,7 @@ export function describeChannel(uniqueid: string, name: string, facts: ChannelFa
     parsed,
     extension,
     trunk,
+    dialedNumber: "",
     startedUs: facts.atUs,
     upUs: undefined,
     endedUs: undefined,

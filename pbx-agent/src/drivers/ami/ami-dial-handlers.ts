@@ -12,7 +12,9 @@ export function onDialBegin(tracker: CallTrackerContext, message: AmiMessage): v
     tracker.ignore("unknown_channel");
     return;
   }
-  beginDial(tracker, call, tracker.timeOf(message), message.get("Uniqueid") ?? "", to, message.get("DestExten") ?? "");
+  const at = tracker.timeOf(message);
+  const from = message.get("Uniqueid") ?? "";
+  beginDial(tracker, call, at, from, to, message.get("DestExten") ?? "", message.get("DialString") ?? "");
 }
 
 /** A dial ended. DialEnd can repeat (NOANSWER, then CANCEL); the first one counts. */
@@ -55,7 +57,7 @@ export function onLegacyDial(tracker: CallTrackerContext, message: AmiMessage): 
       tracker.ignore("unknown_channel");
       return;
     }
-    beginDial(tracker, call, at, from, to, "");
+    beginDial(tracker, call, at, from, to, "", message.get("Dialstring") ?? "");
     return;
   }
   const status = message.get("DialStatus") ?? "";

@@ -60,9 +60,11 @@ export function outputsByCall(outputs: readonly CallOutput[]): Map<string, CallO
 
 /**
  * What every call's output keeps (issue 4, item 6): one Cdr, last; sequences 1..n;
- * exactly one HANGUP, the last event; RINGING once per rung extension and never after
- * the answer it led to; ANSWERED names who answered; TRANSFERRED names the target; the
- * legs nested in the one Cdr.
+ * exactly one HANGUP, the last event; RINGING once per rung extension, in order, and once
+ * per dialed trunk leg, named by the outside number (never a rung or missed extension);
+ * ANSWERED names who answered — the extension, or for a far-end answer the number its
+ * trunk leg rang — never "", and only after that party's RINGING; TRANSFERRED names the
+ * target; the legs nested in the one Cdr.
  */
 export function assertWellFormed(outputs: readonly CallOutput[], agentId: string): void {
   for (const [callId, list] of outputsByCall(outputs)) {
@@ -82,19 +84,37 @@ export function assertWellFormed(outputs: readonly CallOutput[], agentId: string
     assert.equal(kinds.at(-1), CallEventKind.HANGUP, `${callId}: HANGUP is the last event`);
     const originate = kinds.indexOf(CallEventKind.ORIGINATE);
     assert.ok(originate <= 0, `${callId}: ORIGINATE, if any, comes first`);
-    const ringing = events.filter((event) => event.kind === CallEventKind.RINGING).map((event) => event.extension);
-    assert.deepEqual(ringing, cdr.rungExtensions, `${callId}: one RINGING per rung extension, in order`);
+    const trunkLegs = new Set(
+      cdr.legs.filter((leg) => leg.trunk !== "" && leg.extension === "").map((leg) => leg.pbxLegId),
+    );
+    const ringing = events.filter((event) => event.kind === CallEventKind.RINGING);
+    const trunkRinging = ringing.filter((event) => trunkLegs.has(event.pbxLegId));
+    assert.deepEqual(
+      ringing.filter((event) => !trunkLegs.has(event.pbxLegId)).map((event) => event.extension),
+      cdr.rungExtensions,
+      `${callId}: one RINGING per rung extension, in order`,
+    );
+    for (const event of trunkRinging) {
+      assert.notEqual(event.extension, "", `${callId}: a trunk leg's RINGING names the number it rings`);
+      assert.ok(!cdr.rungExtensions.includes(event.extension), `${callId}: a dialed number is not a rung extension`);
+    }
+    assert.equal(
+      new Set(trunkRinging.map((event) => event.pbxLegId)).size,
+      trunkRinging.length,
+      `${callId}: one RINGING per trunk leg`,
+    );
     const answered = events.filter((event) => event.kind === CallEventKind.ANSWERED);
     assert.ok(answered.length <= 1, `${callId}: answered at most once`);
     if (answered[0] !== undefined) {
-      assert.equal(answered[0].extension, cdr.answeredBy, `${callId}: ANSWERED names who answered`);
-      const ringingFirst = kinds.indexOf(CallEventKind.RINGING);
-      if (cdr.answeredBy !== "") {
-        assert.ok(
-          ringingFirst >= 0 && ringingFirst < kinds.indexOf(CallEventKind.ANSWERED),
-          `${callId}: ringing first`,
-        );
-      }
+      const answer = answered[0];
+      assert.notEqual(answer.extension, "", `${callId}: ANSWERED names who answered`);
+      if (cdr.answeredBy !== "")
+        assert.equal(answer.extension, cdr.answeredBy, `${callId}: ANSWERED names answered_by`);
+      else assert.ok(trunkLegs.has(answer.pbxLegId), `${callId}: only the far end answers for nobody's extension`);
+      const rangFirst = events
+        .slice(0, events.indexOf(answer))
+        .some((event) => event.kind === CallEventKind.RINGING && event.extension === answer.extension);
+      assert.ok(rangFirst, `${callId}: ${answer.extension} rang before answering`);
     }
     for (const event of events) {
       assert.equal(event.eventId, `${callId}:${event.sequence}`);
