@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { createClientConnection, type MessageOutcome } from "../shared/client-connection.js";
 import { createAmiActionReader, type RawClientMessage } from "./ami-action-reader.js";
 
 /** One AMI client connection and its manager session state. */
@@ -27,8 +28,7 @@ export interface AmiSession {
   destroy(): void;
 }
 
-/** What a handled message asks of the connection. */
-export type MessageOutcome = "keep" | "close";
+export type { MessageOutcome } from "../shared/client-connection.js";
 
 export interface AmiSessionOptions {
   readonly id: number;
@@ -44,16 +44,21 @@ export interface AmiSessionOptions {
 const address = (family: string | undefined, host: string | undefined, port: number | undefined) =>
   `${family === "IPv6" ? "IPV6" : "IPV4"}/TCP/${host ?? ""}/${port ?? 0}`;
 
-// Messages waiting while one runs; beyond this the socket stops reading, so a flood cannot grow memory.
-const MAX_QUEUED_MESSAGES = 64;
-const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
-
 export function createAmiSession(options: AmiSessionOptions): AmiSession {
   const { socket, logger } = options;
   const reader = createAmiActionReader();
-  const queue: RawClientMessage[] = [];
-  let running = false;
-  let closed = false;
+  const connection = createClientConnection({
+    socket,
+    logger,
+    sessionId: options.id,
+    peer: "client",
+    work: "action",
+    greeting: `${options.banner}\r\n`,
+    read: (chunk) => reader.push(chunk),
+    handle: (message) => options.onMessage(session, message),
+    end: () => session.end(),
+    onClose: () => clearTimeout(authTimer),
+  });
 
   const session: AmiSession = {
     id: options.id,
@@ -66,26 +71,14 @@ export function createAmiSession(options: AmiSessionOptions): AmiSession {
     eventMask: 0,
     challenge: undefined,
     get closed() {
-      return closed;
+      return connection.closed;
     },
-    write(text) {
-      if (closed || !socket.writable) return Promise.resolve();
-      if (socket.writableLength > MAX_UNSENT_BYTES) {
-        // Asterisk drops a client that stops reading (manager.conf writetimeout) rather than buffer for it.
-        logger.warn({ session: options.id, unsent: socket.writableLength }, "client does not read, closing");
-        socket.destroy();
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => socket.write(text, () => resolve()));
-    },
+    write: connection.write,
     end() {
-      stopReading();
+      connection.stopReading();
       socket.end();
     },
-    destroy() {
-      stopReading();
-      socket.destroy();
-    },
+    destroy: connection.destroy,
   };
 
   const authTimer = setTimeout(() => {
@@ -95,44 +88,5 @@ export function createAmiSession(options: AmiSessionOptions): AmiSession {
     }
   }, options.authTimeoutMs);
   authTimer.unref();
-
-  function stopReading() {
-    queue.length = 0;
-    socket.removeAllListeners("data");
-  }
-
-  async function drain() {
-    if (running) return;
-    running = true;
-    try {
-      for (let message = queue.shift(); message && !closed; message = queue.shift()) {
-        if (socket.isPaused() && queue.length < MAX_QUEUED_MESSAGES / 2) socket.resume();
-        const outcome = await options.onMessage(session, message).catch((error: unknown) => {
-          logger.error({ err: error, session: session.id }, "action failed");
-          return "keep" as const;
-        });
-        if (outcome === "close") {
-          session.end();
-          break;
-        }
-      }
-    } finally {
-      running = false;
-    }
-  }
-
-  socket.on("data", (chunk: Buffer) => {
-    queue.push(...reader.push(chunk));
-    if (queue.length >= MAX_QUEUED_MESSAGES) socket.pause();
-    void drain();
-  });
-  socket.on("error", (error) => logger.debug({ err: error, session: session.id }, "client socket error"));
-  socket.on("close", () => {
-    closed = true;
-    clearTimeout(authTimer);
-    queue.length = 0;
-  });
-  socket.setNoDelay(true);
-  socket.write(`${options.banner}\r\n`);
   return session;
 }

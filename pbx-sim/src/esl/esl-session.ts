@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { createClientConnection, type MessageOutcome } from "../shared/client-connection.js";
 import { createEslCommandReader, type EslClientPacket } from "./esl-command-reader.js";
 import { AUTH_REQUEST, DISCONNECT_NOTICE } from "./esl-replies.js";
 import { createEslSubscription, type EslSubscription } from "./esl-subscription.js";
@@ -19,7 +20,7 @@ export interface EslSession {
 }
 
 /** What a handled packet asks of the connection. */
-export type PacketOutcome = "keep" | "close";
+export type PacketOutcome = MessageOutcome;
 
 export interface EslSessionOptions {
   readonly id: number;
@@ -32,18 +33,26 @@ export interface EslSessionOptions {
   readonly onPacket: (session: EslSession, packet: EslClientPacket) => Promise<PacketOutcome>;
 }
 
-// Packets waiting while one runs; beyond this the socket stops reading, so a flood cannot grow memory.
-const MAX_QUEUED_PACKETS = 64;
-// A listener that does not read is dropped rather than buffered for (FreeSWITCH kills it after lost events).
-const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
-
 export function createEslSession(options: EslSessionOptions): EslSession {
   const { socket, logger } = options;
   const reader = createEslCommandReader(options.maxPacketBytes);
-  const queue: EslClientPacket[] = [];
-  let running = false;
-  let closed = false;
   let sawPacket = false;
+  const connection = createClientConnection({
+    socket,
+    logger,
+    sessionId: options.id,
+    peer: "ESL client",
+    work: "ESL command",
+    greeting: AUTH_REQUEST,
+    read: (chunk) => {
+      const packets = reader.push(chunk);
+      if (packets.length > 0) sawPacket = true;
+      return packets;
+    },
+    handle: (packet) => options.onPacket(session, packet),
+    end: () => session.hangUp(),
+    onClose: () => clearTimeout(authTimer),
+  });
 
   const session: EslSession = {
     id: options.id,
@@ -51,75 +60,22 @@ export function createEslSession(options: EslSessionOptions): EslSession {
     authenticated: false,
     subscription: createEslSubscription(),
     get closed() {
-      return closed;
+      return connection.closed;
     },
-    write(text) {
-      if (closed || !socket.writable) return Promise.resolve();
-      if (socket.writableLength > MAX_UNSENT_BYTES) {
-        logger.warn({ session: options.id, unsent: socket.writableLength }, "ESL client does not read, closing");
-        socket.destroy();
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => socket.write(text, () => resolve()));
-    },
+    write: connection.write,
     hangUp() {
-      stopReading();
+      connection.stopReading();
       if (socket.writable) socket.end(DISCONNECT_NOTICE);
     },
-    destroy() {
-      stopReading();
-      socket.destroy();
-    },
+    destroy: connection.destroy,
   };
 
   const authTimer = setTimeout(() => {
-    if (!sawPacket && !closed) {
+    if (!sawPacket && !session.closed) {
       logger.info({ session: session.id }, "ESL client sent nothing in time, closing");
       session.hangUp();
     }
   }, options.authTimeoutMs);
   authTimer.unref();
-
-  function stopReading() {
-    queue.length = 0;
-    socket.removeAllListeners("data");
-  }
-
-  async function drain() {
-    if (running) return;
-    running = true;
-    try {
-      for (let packet = queue.shift(); packet && !closed; packet = queue.shift()) {
-        if (socket.isPaused() && queue.length < MAX_QUEUED_PACKETS / 2) socket.resume();
-        const outcome = await options.onPacket(session, packet).catch((error: unknown) => {
-          logger.error({ err: error, session: session.id }, "ESL command failed");
-          return "keep" as const;
-        });
-        if (outcome === "close") {
-          session.hangUp();
-          break;
-        }
-      }
-    } finally {
-      running = false;
-    }
-  }
-
-  socket.on("data", (chunk: Buffer) => {
-    const packets = reader.push(chunk);
-    if (packets.length === 0) return;
-    sawPacket = true;
-    queue.push(...packets);
-    if (queue.length >= MAX_QUEUED_PACKETS) socket.pause();
-    void drain();
-  });
-  socket.on("error", (error) => logger.debug({ err: error, session: session.id }, "ESL client socket error"));
-  socket.on("close", () => {
-    closed = true;
-    clearTimeout(authTimer);
-    queue.length = 0;
-  });
-  socket.setNoDelay(true);
-  socket.write(AUTH_REQUEST);
   return session;
 }
