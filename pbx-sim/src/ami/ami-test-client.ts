@@ -1,4 +1,5 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { connectTestSocket } from "../shared/test-socket.js";
 import { type AmiBlock, blockValue, parseAmiBlock } from "./ami-block.js";
 
 /** A raw TCP AMI client for tests: sends bytes, collects the banner and every message received. */
@@ -24,83 +25,46 @@ export interface AmiTestClient {
 }
 
 export async function connectAmiTestClient(port: number): Promise<AmiTestClient> {
-  const socket = connect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  socket.on("error", () => undefined);
-  let text = "";
   let parsed = 0;
   let resolveBanner: (banner: string) => void = () => undefined;
   const banner = new Promise<string>((resolve) => {
     resolveBanner = resolve;
   });
   let bannerSeen = false;
-  const blocks: AmiBlock[] = [];
-  const waiters = new Set<() => void>();
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    text += chunk;
-    if (!bannerSeen) {
-      const end = text.indexOf("\r\n");
-      if (end < 0) return;
-      bannerSeen = true;
-      parsed = end + 2;
-      resolveBanner(text.slice(0, end));
-    }
-    for (let end = text.indexOf("\r\n\r\n", parsed); end >= 0; end = text.indexOf("\r\n\r\n", parsed)) {
-      blocks.push(parseAmiBlock(text.slice(parsed, end)));
-      parsed = end + 4;
-    }
-    for (const waiter of waiters) waiter();
+  const connection = await connectTestSocket<AmiBlock>(port, {
+    noun: "AMI message",
+    // The banner line, then blocks each ended by a blank line.
+    frame: (_chunk, text) => {
+      if (!bannerSeen) {
+        const end = text.indexOf("\r\n");
+        if (end < 0) return [];
+        bannerSeen = true;
+        parsed = end + 2;
+        resolveBanner(text.slice(0, end));
+      }
+      const blocks: AmiBlock[] = [];
+      for (let end = text.indexOf("\r\n\r\n", parsed); end >= 0; end = text.indexOf("\r\n\r\n", parsed)) {
+        blocks.push(parseAmiBlock(text.slice(parsed, end)));
+        parsed = end + 4;
+      }
+      return blocks;
+    },
   });
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-
-  const waitFor: AmiTestClient["waitFor"] = (match, options = {}) => {
-    const timeoutMs = options.timeoutMs ?? 2000;
-    let next = options.from ?? 0;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (; next < blocks.length; next++) {
-          const block = blocks[next];
-          if (block && match(block)) {
-            cleanup();
-            resolve(block);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no matching AMI message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  };
+  const { socket, waitFor } = connection;
 
   return {
     socket,
     banner,
-    blocks,
-    received: () => text,
+    blocks: connection.messages,
+    received: connection.received,
     sendAction(fields) {
       socket.write(`${fields.map(([key, value]) => `${key}: ${value}\r\n`).join("")}\r\n`);
     },
-    sendRaw(data) {
-      socket.write(data);
-    },
+    sendRaw: connection.sendRaw,
     waitFor,
     response: (actionId, timeoutMs) =>
       waitFor((block) => block[0]?.key === "Response" && blockValue(block, "ActionID") === actionId, { timeoutMs }),
-    closed,
-    close() {
-      socket.destroy();
-    },
+    closed: connection.closed,
+    close: connection.close,
   };
 }

@@ -1,4 +1,5 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { connectTestSocket } from "../shared/test-socket.js";
 import { type EslFrame, frameHeader } from "./esl-capture-file.js";
 import { type EslEvent, parsePlainEvent } from "./esl-event.js";
 
@@ -42,79 +43,43 @@ export function frameEvent(frame: EslFrame): EslEvent | undefined {
 }
 
 export async function connectEslTestClient(port: number): Promise<EslTestClient> {
-  const socket = connect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
-  });
-  socket.on("error", () => undefined);
   let buffer = Buffer.alloc(0);
-  let text = "";
-  const frames: EslFrame[] = [];
-  const waiters = new Set<() => void>();
-
-  // The framer a driver would use: headers to the blank line, then exactly Content-Length bytes.
-  socket.on("data", (chunk: Buffer) => {
-    text += chunk.toString("utf8");
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const end = buffer.indexOf("\n\n");
-      if (end < 0) break;
-      const headers = buffer
-        .subarray(0, end)
-        .toString("utf8")
-        .split("\n")
-        .map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)] as const);
-      const length = Number(headers.find(([name]) => name === "Content-Length")?.[1] ?? 0);
-      if (buffer.length < end + 2 + length) break;
-      frames.push({
-        headers,
-        body: buffer.subarray(end + 2, end + 2 + length).toString("utf8"),
-        raw: buffer.subarray(0, end + 2 + length).toString("utf8"),
-      });
-      buffer = buffer.subarray(end + 2 + length);
-    }
-    for (const waiter of waiters) waiter();
+  const connection = await connectTestSocket<EslFrame>(port, {
+    noun: "ESL frame",
+    // The framer a driver would use: headers to the blank line, then exactly Content-Length bytes.
+    frame: (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      const frames: EslFrame[] = [];
+      for (;;) {
+        const end = buffer.indexOf("\n\n");
+        if (end < 0) break;
+        const headers = buffer
+          .subarray(0, end)
+          .toString("utf8")
+          .split("\n")
+          .map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)] as const);
+        const length = Number(headers.find(([name]) => name === "Content-Length")?.[1] ?? 0);
+        if (buffer.length < end + 2 + length) break;
+        frames.push({
+          headers,
+          body: buffer.subarray(end + 2, end + 2 + length).toString("utf8"),
+          raw: buffer.subarray(0, end + 2 + length).toString("utf8"),
+        });
+        buffer = buffer.subarray(end + 2 + length);
+      }
+      return frames;
+    },
   });
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-
-  const waitFor: EslTestClient["waitFor"] = (match, options = {}) => {
-    const timeoutMs = options.timeoutMs ?? 2000;
-    let next = options.from ?? 0;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (; next < frames.length; next++) {
-          const frame = frames[next];
-          if (frame && match(frame)) {
-            cleanup();
-            resolve(frame);
-            return;
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no matching ESL frame within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  };
+  const { socket, messages: frames, waitFor } = connection;
 
   return {
     socket,
     frames,
-    received: () => text,
+    received: connection.received,
     send(command) {
       socket.write(`${command}\n\n`);
     },
-    sendRaw(data) {
-      socket.write(data);
-    },
+    sendRaw: connection.sendRaw,
     waitFor,
     command(command, timeoutMs) {
       const from = frames.length;
@@ -122,9 +87,7 @@ export async function connectEslTestClient(port: number): Promise<EslTestClient>
       return waitFor(isReply, { from, timeoutMs });
     },
     events: () => frames.flatMap((frame) => frameEvent(frame) ?? []),
-    closed,
-    close() {
-      socket.destroy();
-    },
+    closed: connection.closed,
+    close: connection.close,
   };
 }
