@@ -1,6 +1,12 @@
+import {
+  type InboundCallOptions,
+  inboundOverrides,
+  type OutboundCallOptions,
+  outboundOverrides,
+} from "../shared/call-options.js";
+import { type CallPlayback, playCall } from "../shared/call-playback.js";
 import { nowMicros } from "../shared/clock.js";
 import { type ExtensionRegistration, extensionName } from "../shared/extension-directory.js";
-import { playEvents } from "../shared/play-events.js";
 import { formatAmiBlock } from "./ami-block.js";
 import { formatAmiTimestamp } from "./ami-time.js";
 import type { CallIdentities } from "./call-identities.js";
@@ -9,23 +15,7 @@ import type { CallTemplates } from "./call-templates.js";
 import type { CaptureTemplate, FactName } from "./capture-template.js";
 import type { OriginateRequest } from "./originate-request.js";
 
-export interface InboundCallOptions {
-  /** The caller's number as the trunk presents it (default `+35799123456`, as recorded). */
-  readonly from?: string;
-  /** The caller's name (default `John Customer`). */
-  readonly callerName?: string;
-  /** The DID dialled (default `35722555101`). */
-  readonly did?: string;
-  /** The extension that answers (default `1001`). */
-  readonly extension?: string;
-}
-
-export interface OutboundCallOptions {
-  /** The extension dialling out (default `1001`). */
-  readonly extension?: string;
-  /** The number dialled (default `0035799123456`). */
-  readonly destination?: string;
-}
+export type { InboundCallOptions, OutboundCallOptions } from "../shared/call-options.js";
 
 export interface SimulatedCalls {
   inboundAnswered(options?: InboundCallOptions): Promise<void>;
@@ -34,23 +24,10 @@ export interface SimulatedCalls {
   originate(request: OriginateRequest): Promise<{ readonly answered: boolean }>;
 }
 
-export interface SimulatedCallsDeps {
+export interface SimulatedCallsDeps extends CallPlayback<RenderedEvent> {
   readonly templates: CallTemplates;
   readonly identities: CallIdentities;
   readonly extensions: Readonly<Record<string, ExtensionRegistration>>;
-  readonly timeScale: number;
-  /** Aborted when the simulator closes: calls stop between two events. */
-  readonly signal: AbortSignal;
-  /** Writes events to every client that takes them. */
-  readonly broadcast: (events: readonly RenderedEvent[]) => Promise<void>;
-  /** Tracks calls in flight so close() can wait for them. */
-  readonly track: (call: Promise<unknown>) => void;
-}
-
-/** Values go into CRLF-framed lines: a line break in one would forge headers. */
-function checkValue(name: string, value: string): string {
-  if (value === "" || /[\r\n]/.test(value)) throw new TypeError(`${name} must be a non-empty single-line string`);
-  return value;
 }
 
 function factsOf(template: CaptureTemplate, overrides: Partial<Record<FactName, string>>): Record<FactName, string> {
@@ -83,15 +60,7 @@ export function createSimulatedCalls(deps: SimulatedCallsDeps): SimulatedCalls {
       nowUs: nowMicros(),
       ringDeltaUs: options.ringDeltaUs ?? 0,
     });
-    const events = renderCall(template, values, allocation);
-    const intercept = options.intercept;
-    const call = playEvents(events, {
-      timeScale: deps.timeScale,
-      signal: deps.signal,
-      emit: (batch) => deps.broadcast(intercept ? batch.filter((event) => !intercept(event)) : batch),
-    });
-    deps.track(call);
-    return call;
+    return playCall(renderCall(template, values, allocation), deps, options.intercept);
   }
 
   /** No such extension: the Local channel cannot be dialled, so only a failed OriginateResponse comes. */
@@ -122,20 +91,12 @@ export function createSimulatedCalls(deps: SimulatedCallsDeps): SimulatedCalls {
   return {
     inboundAnswered(options = {}) {
       const template = templates.inboundAnswered;
-      const overrides: Partial<Record<FactName, string>> = {};
-      if (options.from !== undefined) overrides.callerNumber = checkValue("from", options.from);
-      if (options.callerName !== undefined) overrides.callerName = checkValue("callerName", options.callerName);
-      if (options.did !== undefined) overrides.did = checkValue("did", options.did);
-      if (options.extension !== undefined) overrides.extension = checkValue("extension", options.extension);
-      return play(template, { facts: factsOf(template, overrides) });
+      return play(template, { facts: factsOf(template, inboundOverrides(options)) });
     },
 
     outboundBusy(options = {}) {
       const template = templates.outboundBusy;
-      const overrides: Partial<Record<FactName, string>> = {};
-      if (options.extension !== undefined) overrides.extension = checkValue("extension", options.extension);
-      if (options.destination !== undefined) overrides.destination = checkValue("destination", options.destination);
-      return play(template, { facts: factsOf(template, overrides) });
+      return play(template, { facts: factsOf(template, outboundOverrides(options)) });
     },
 
     async originate(request) {

@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
+import {
+  type InboundCallOptions,
+  inboundOverrides,
+  type OutboundCallOptions,
+  outboundOverrides,
+} from "../shared/call-options.js";
+import { type CallPlayback, playCall } from "../shared/call-playback.js";
 import { nowMicros } from "../shared/clock.js";
 import { extensionName } from "../shared/extension-directory.js";
-import { playEvents } from "../shared/play-events.js";
 import { type EslCallAllocation, type EslCallValues, type RenderedEslEvent, renderEslCall } from "./esl-call-render.js";
 import type { EslCallTemplates } from "./esl-call-templates.js";
 import type { EslCaptureTemplate, EslFactName } from "./esl-capture-template.js";
@@ -10,23 +16,8 @@ import type { EslOriginateRequest } from "./esl-originate-request.js";
 /** How a phone of the simulated switch takes a call it is offered. */
 export type EslExtensionBehaviour = "answers" | "no-answer" | "busy" | "unregistered";
 
-export interface EslInboundCallOptions {
-  /** The caller's number as the trunk presents it (default `+35799123456`, as recorded). */
-  readonly from?: string;
-  /** The caller's name (default `John Customer`). */
-  readonly callerName?: string;
-  /** The DID dialled (default `35722555101`). */
-  readonly did?: string;
-  /** The extension that answers (default `1001`). */
-  readonly extension?: string;
-}
-
-export interface EslOutboundCallOptions {
-  /** The extension dialling out (default `1001`). */
-  readonly extension?: string;
-  /** The number dialled (default `0035799123456`). */
-  readonly destination?: string;
-}
+export type EslInboundCallOptions = InboundCallOptions;
+export type EslOutboundCallOptions = OutboundCallOptions;
 
 /** What an originate came to: the api/BACKGROUND_JOB body FreeSWITCH gives (`+OK <uuid>\n`, `-ERR NO_ANSWER\n`). */
 export interface EslOriginateOutcome {
@@ -49,23 +40,10 @@ export interface EslSimulatedCalls {
   ): Promise<EslOriginateOutcome>;
 }
 
-export interface EslSimulatedCallsDeps {
+export interface EslSimulatedCallsDeps extends CallPlayback<RenderedEslEvent> {
   readonly templates: EslCallTemplates;
   readonly coreUuid: string;
   readonly extensions: Readonly<Record<string, EslExtensionBehaviour>>;
-  readonly timeScale: number;
-  /** Aborted when the simulator closes: calls stop between two events. */
-  readonly signal: AbortSignal;
-  /** Writes events to every client that takes them. */
-  readonly broadcast: (events: readonly RenderedEslEvent[]) => Promise<void>;
-  /** Tracks calls in flight so close() can wait for them. */
-  readonly track: (call: Promise<unknown>) => void;
-}
-
-/** Values go into header lines and JSON strings: a line break in one would forge headers. */
-function checkValue(name: string, value: string): string {
-  if (value === "" || /[\r\n]/.test(value)) throw new TypeError(`${name} must be a non-empty single-line string`);
-  return value;
 }
 
 // The recorded directory gave phone 10NN the static contact 127.0.0.1:60NN.
@@ -123,31 +101,18 @@ export function createEslSimulatedCalls(deps: EslSimulatedCallsDeps): EslSimulat
     options: { ringDeltaUs?: number; intercept?: (event: RenderedEslEvent) => boolean } = {},
   ): Promise<void> {
     const events = renderEslCall(template, values, allocate(template, options.ringDeltaUs ?? 0));
-    const { intercept } = options;
-    const call = playEvents(events, {
-      timeScale: deps.timeScale,
-      signal: deps.signal,
-      emit: (batch) => deps.broadcast(intercept ? batch.filter((event) => !intercept(event)) : batch),
-    });
-    deps.track(call);
-    return call;
+    return playCall(events, deps, options.intercept);
   }
 
   return {
     inboundAnswered(options = {}) {
-      const overrides: Partial<Record<EslFactName, string>> = {};
-      if (options.from !== undefined) overrides.callerNumber = checkValue("from", options.from);
-      if (options.callerName !== undefined) overrides.callerName = checkValue("callerName", options.callerName);
-      if (options.did !== undefined) overrides.did = checkValue("did", options.did);
-      if (options.extension !== undefined) overrides.extension = checkValue("extension", options.extension);
-      return play(templates.inboundAnswered, { facts: factsOf(templates.inboundAnswered, overrides) });
+      const template = templates.inboundAnswered;
+      return play(template, { facts: factsOf(template, inboundOverrides(options)) });
     },
 
     outboundBusy(options = {}) {
-      const overrides: Partial<Record<EslFactName, string>> = {};
-      if (options.extension !== undefined) overrides.extension = checkValue("extension", options.extension);
-      if (options.destination !== undefined) overrides.destination = checkValue("destination", options.destination);
-      return play(templates.outboundBusy, { facts: factsOf(templates.outboundBusy, overrides) });
+      const template = templates.outboundBusy;
+      return play(template, { facts: factsOf(template, outboundOverrides(options)) });
     },
 
     async originate(request, job) {
