@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import type { Logger } from "@callmesh/platform/logging.js";
-import { backOff } from "exponential-backoff";
+import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
+import { createReconnectLoop, type ReconnectLoop } from "../reconnect-loop.js";
 import { type AmiActionFields, formatAmiAction } from "./ami-action.js";
 import { AmiError, classifySocketError } from "./ami-error.js";
 import type { AmiMessage } from "./ami-message.js";
@@ -69,9 +70,6 @@ interface InFlight {
   timer: NodeJS.Timeout;
 }
 
-/** A session that stayed up this long was healthy: the next reconnect starts from the first delay again. */
-const STABLE_SESSION_MS = 10_000;
-
 class KeptConnection implements AmiConnection {
   readonly stats: AmiConnectionStats = {
     sessions: 0,
@@ -80,157 +78,96 @@ class KeptConnection implements AmiConnection {
   };
   readonly #options: AmiConnectionOptions;
   readonly #log: Logger;
-  readonly #eventListeners: ((event: AmiMessage) => void)[] = [];
-  readonly #stateListeners: ((connected: boolean) => void)[] = [];
+  readonly #loop: ReconnectLoop<Session>;
+  readonly #eventListeners: ListenerFanOut<AmiMessage>;
   readonly #actionIdPrefix = `cm-${randomBytes(4).toString("hex")}-`;
   #actionCounter = 0;
-  #session: Session | undefined;
-  #opening: Session | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
-  /** Bumped by start(): a loop left over from before a stop() ends instead of running twice. */
-  #generation = 0;
 
   constructor(options: AmiConnectionOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#eventListeners = createListenerFanOut({
+      logger: this.#log,
+      failureMessage: "AMI event listener failed",
+      logFields: (event) => ({ event: event.event }),
+    });
+    this.#loop = createReconnectLoop({
+      host: options.host,
+      port: options.port,
+      logger: options.logger,
+      connectTimeoutMs: options.connectTimeoutMs,
+      reconnectDelayMs: options.reconnectDelayMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+      protocol: "AMI",
+      errorClass: AmiError,
+      stats: this.stats,
+      messages: {
+        refused: "AMI login refused; retrying",
+        connectFailed: "AMI connect failed; retrying",
+        loggedIn: "AMI logged in",
+        lost: "AMI session lost; reconnecting",
+        listenerFailed: "AMI connection listener failed",
+      },
+      loggedInFields: (session) => ({ banner: session.banner }),
+      connect: () => this.#connect(),
+      login: (session, timeoutMs) => this.#login(session, timeoutMs),
+      goodbye: (session) => this.#send(session, "Logoff", {}, 1000),
+    });
   }
 
   get connected(): boolean {
-    return this.#session !== undefined;
+    return this.#loop.session !== undefined;
   }
 
   get banner(): string {
-    return this.#session?.banner ?? "";
+    return this.#loop.session?.banner ?? "";
   }
 
   start(): void {
-    if (this.#running !== undefined) return;
-    this.#stopped = false;
-    this.#running = this.#run(++this.#generation);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#opening?.destroy(new AmiError("aborted", "connection stopped"));
-    const session = this.#session;
-    if (session !== undefined) {
-      await this.#send(session, "Logoff", {}, 1000).catch(() => undefined);
-      session.destroy(new AmiError("aborted", "connection stopped"));
-    }
-    // A backoff delay in progress is not waited for: it ends on its own, without connecting.
-    await Promise.race([this.#running, session?.closed]);
-    this.#running = undefined;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   sendAction(action: string, fields?: AmiActionFields, options: { timeoutMs?: number } = {}): Promise<AmiMessage> {
-    const session = this.#session;
+    const session = this.#loop.session;
     if (session === undefined) return Promise.reject(new AmiError("unavailable", "not connected to the PBX"));
     return this.#send(session, action, fields, options.timeoutMs ?? this.#options.actionTimeoutMs ?? 10_000);
   }
 
   onEvent(listener: (event: AmiMessage) => void): void {
-    this.#eventListeners.push(listener);
+    this.#eventListeners.add(listener);
   }
 
   onConnectionChange(listener: (connected: boolean) => void): void {
-    this.#stateListeners.push(listener);
+    this.#loop.onConnectionChange(listener);
   }
 
-  async #run(generation: number): Promise<void> {
-    const current = () => !this.#stopped && generation === this.#generation;
-    const firstDelay = this.#options.reconnectDelayMs ?? 500;
-    const maxDelay = this.#options.maxReconnectDelayMs ?? 30_000;
-    let startingDelay = firstDelay;
-    let reconnecting = false;
-    while (current()) {
-      let session: Session;
-      try {
-        session = await backOff(() => (current() ? this.#open() : Promise.reject(new AmiError("aborted", "stopped"))), {
-          numOfAttempts: Number.POSITIVE_INFINITY,
-          startingDelay,
-          maxDelay,
-          timeMultiple: 2,
-          jitter: "full",
-          delayFirstAttempt: reconnecting,
-          retry: (error: unknown, attempt: number) => {
-            if (!current()) return false;
-            const failure = classifySocketError(error, "AMI connect");
-            this.#log.warn(
-              { err: failure, code: failure.code, attempt, host: this.#options.host, port: this.#options.port },
-              failure.code === "unauthenticated" ? "AMI login refused; retrying" : "AMI connect failed; retrying",
-            );
-            return true;
-          },
-        });
-      } catch {
-        break;
-      }
-      if (!current()) {
-        session.destroy(new AmiError("aborted", "connection stopped"));
-        break;
-      }
-      const since = Date.now();
-      this.#session = session;
-      this.stats.sessions++;
-      this.#log.info({ host: this.#options.host, port: this.#options.port, banner: session.banner }, "AMI logged in");
-      this.#notifyState(true);
-      const reason = await session.closed;
-      this.#session = undefined;
-      this.#notifyState(false);
-      if (current()) this.#log.warn({ err: reason, code: reason.code }, "AMI session lost; reconnecting");
-      // A session that keeps dropping right after login backs off further each time.
-      startingDelay = Date.now() - since >= STABLE_SESSION_MS ? firstDelay : Math.min(startingDelay * 2, maxDelay);
-      reconnecting = true;
-    }
-  }
-
-  /** Connects, reads the banner, logs in; rejects with an AmiError, the socket closed. */
-  async #open(): Promise<Session> {
-    if (this.#stopped) throw new AmiError("aborted", "connection stopped");
-    const options = this.#options;
-    const session = new Session(options, this.stats, {
-      onEvent: (event) => this.#deliver(event),
+  #connect(): Session {
+    return new Session(this.#options, this.stats, {
+      onEvent: (event) => this.#eventListeners.emit(event),
       onUnmatched: (response) => {
         this.stats.unmatchedResponses++;
         this.#log.debug({ actionId: response.get("ActionID") }, "AMI response for no pending action");
       },
       onParserError: (error) => this.#log.error({ err: error }, "AMI event listener failed"),
     });
-    this.#opening = session;
-    const timeout = setTimeout(
-      () =>
-        session.destroy(
-          new AmiError("deadline", `AMI login not complete after ${options.connectTimeoutMs ?? 10_000} ms`),
-        ),
-      options.connectTimeoutMs ?? 10_000,
-    );
-    try {
-      await Promise.race([session.bannerReceived, session.closed.then((reason) => Promise.reject(reason))]);
-      const login = await Promise.race([
-        this.#send(
-          session,
-          "Login",
-          { Username: options.username, Secret: options.secret, Events: "on" },
-          options.connectTimeoutMs ?? 10_000,
-        ),
-        session.closed.then((reason) => Promise.reject(reason)),
-      ]);
-      if (login.response !== "Success") {
-        throw new AmiError("unauthenticated", `AMI login refused: ${login.get("Message") ?? login.response ?? ""}`);
-      }
-      session.startKeepalive(options.pingIntervalMs ?? 20_000, (timeoutMs) =>
-        this.#send(session, "Ping", {}, timeoutMs),
-      );
-      return session;
-    } catch (error) {
-      const failure = classifySocketError(error, "AMI connect");
-      session.destroy(failure);
-      throw failure;
-    } finally {
-      clearTimeout(timeout);
-      this.#opening = undefined;
+  }
+
+  /** Reads the banner, logs in, starts the pings. */
+  async #login(session: Session, timeoutMs: number): Promise<void> {
+    const options = this.#options;
+    await Promise.race([session.bannerReceived, session.closed.then((reason) => Promise.reject(reason))]);
+    const login = await Promise.race([
+      this.#send(session, "Login", { Username: options.username, Secret: options.secret, Events: "on" }, timeoutMs),
+      session.closed.then((reason) => Promise.reject(reason)),
+    ]);
+    if (login.response !== "Success") {
+      throw new AmiError("unauthenticated", `AMI login refused: ${login.get("Message") ?? login.response ?? ""}`);
     }
+    session.startKeepalive(options.pingIntervalMs ?? 20_000, (timeoutMs) => this.#send(session, "Ping", {}, timeoutMs));
   }
 
   #send(session: Session, action: string, fields: AmiActionFields | undefined, timeoutMs: number): Promise<AmiMessage> {
@@ -242,26 +179,6 @@ class KeptConnection implements AmiConnection {
       return Promise.reject(error);
     }
     return session.request(actionId, text, timeoutMs, action);
-  }
-
-  #deliver(event: AmiMessage): void {
-    for (const listener of this.#eventListeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#log.error({ err: error, event: event.event }, "AMI event listener failed");
-      }
-    }
-  }
-
-  #notifyState(connected: boolean): void {
-    for (const listener of this.#stateListeners) {
-      try {
-        listener(connected);
-      } catch (error) {
-        this.#log.error({ err: error }, "AMI connection listener failed");
-      }
-    }
   }
 }
 

@@ -1,7 +1,8 @@
 import { connect, type Socket } from "node:net";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
-import { backOff } from "exponential-backoff";
+import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
+import { createReconnectLoop, type ReconnectLoop } from "../reconnect-loop.js";
 import type { EslCallTracker } from "./esl-call-tracker.js";
 import { classifyEslSocketError, EslError } from "./esl-error.js";
 import type { EslEvent } from "./esl-event.js";
@@ -69,49 +70,59 @@ export function createEslConnection(options: EslConnectionOptions): EslConnectio
   return new KeptConnection(options);
 }
 
-const STABLE_SESSION_MS = 10_000;
-
 class KeptConnection implements EslConnection {
   readonly stats: EslConnectionStats = { sessions: 0, unmatchedReplies: 0 };
   readonly #options: EslConnectionOptions;
-  readonly #log: Logger;
-  readonly #jobListeners: ((event: EslEvent) => void)[] = [];
-  readonly #stateListeners: ((connected: boolean) => void)[] = [];
-  #session: Session | undefined;
-  #opening: Session | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
-  #generation = 0;
+  readonly #loop: ReconnectLoop<Session>;
+  readonly #jobListeners: ListenerFanOut<EslEvent>;
 
   constructor(options: EslConnectionOptions) {
     this.#options = options;
-    this.#log = options.logger;
+    this.#jobListeners = createListenerFanOut({
+      logger: options.logger,
+      failureMessage: "BACKGROUND_JOB listener failed",
+    });
+    this.#loop = createReconnectLoop({
+      host: options.host,
+      port: options.port,
+      logger: options.logger,
+      connectTimeoutMs: options.connectTimeoutMs,
+      reconnectDelayMs: options.reconnectDelayMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+      protocol: "ESL",
+      errorClass: EslError,
+      stats: this.stats,
+      messages: {
+        refused: "ESL auth refused; retrying",
+        connectFailed: "ESL connect failed; retrying",
+        loggedIn: "ESL logged in",
+        lost: "ESL session lost; reconnecting",
+        listenerFailed: "ESL connection listener failed",
+      },
+      connect: () =>
+        new Session(options, {
+          onJob: (event) => this.#jobListeners.emit(event),
+          onUnmatched: () => this.stats.unmatchedReplies++,
+        }),
+      login: (session, timeoutMs) => this.#login(session, timeoutMs),
+      goodbye: (session) => session.request("exit", {}, 1000),
+    });
   }
 
   get connected(): boolean {
-    return this.#session !== undefined;
+    return this.#loop.session !== undefined;
   }
 
   start(): void {
-    if (this.#running !== undefined) return;
-    this.#stopped = false;
-    this.#running = this.#run(++this.#generation);
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#opening?.destroy(new EslError("aborted", "connection stopped"));
-    const session = this.#session;
-    if (session !== undefined) {
-      await session.request("exit", {}, 1000).catch(() => undefined);
-      session.destroy(new EslError("aborted", "connection stopped"));
-    }
-    await Promise.race([this.#running, session?.closed]);
-    this.#running = undefined;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   send(command: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<EslReply> {
-    const session = this.#session;
+    const session = this.#loop.session;
     if (session === undefined) return Promise.reject(new EslError("unavailable", "not connected to FreeSWITCH"));
     return session.request(
       command,
@@ -121,111 +132,25 @@ class KeptConnection implements EslConnection {
   }
 
   onBackgroundJob(listener: (event: EslEvent) => void): void {
-    this.#jobListeners.push(listener);
+    this.#jobListeners.add(listener);
   }
 
   onConnectionChange(listener: (connected: boolean) => void): void {
-    this.#stateListeners.push(listener);
+    this.#loop.onConnectionChange(listener);
   }
 
-  async #run(generation: number): Promise<void> {
-    const current = () => !this.#stopped && generation === this.#generation;
-    const firstDelay = this.#options.reconnectDelayMs ?? 500;
-    const maxDelay = this.#options.maxReconnectDelayMs ?? 30_000;
-    let startingDelay = firstDelay;
-    let reconnecting = false;
-    while (current()) {
-      let session: Session;
-      try {
-        session = await backOff(() => (current() ? this.#open() : Promise.reject(new EslError("aborted", "stopped"))), {
-          numOfAttempts: Number.POSITIVE_INFINITY,
-          startingDelay,
-          maxDelay,
-          timeMultiple: 2,
-          jitter: "full",
-          delayFirstAttempt: reconnecting,
-          retry: (error: unknown, attempt: number) => {
-            if (!current()) return false;
-            const failure = classifyEslSocketError(error, "ESL connect");
-            this.#log.warn(
-              { err: failure, code: failure.code, attempt, host: this.#options.host, port: this.#options.port },
-              failure.code === "unauthenticated" ? "ESL auth refused; retrying" : "ESL connect failed; retrying",
-            );
-            return true;
-          },
-        });
-      } catch {
-        break;
-      }
-      if (!current()) {
-        session.destroy(new EslError("aborted", "connection stopped"));
-        break;
-      }
-      const since = Date.now();
-      this.#session = session;
-      this.stats.sessions++;
-      this.#log.info({ host: this.#options.host, port: this.#options.port }, "ESL logged in");
-      this.#notify(true);
-      const reason = await session.closed;
-      this.#session = undefined;
-      this.#notify(false);
-      if (current()) this.#log.warn({ err: reason, code: reason.code }, "ESL session lost; reconnecting");
-      startingDelay = Date.now() - since >= STABLE_SESSION_MS ? firstDelay : Math.min(startingDelay * 2, maxDelay);
-      reconnecting = true;
-    }
-  }
-
-  /** Connects, authenticates, subscribes; rejects with an EslError, the socket closed. */
-  async #open(): Promise<Session> {
-    if (this.#stopped) throw new EslError("aborted", "connection stopped");
+  /** Authenticates, subscribes, starts the pings. */
+  async #login(session: Session, timeoutMs: number): Promise<void> {
     const options = this.#options;
-    const timeoutMs = options.connectTimeoutMs ?? 10_000;
-    const session = new Session(options, {
-      onJob: (event) => {
-        for (const listener of this.#jobListeners) {
-          try {
-            listener(event);
-          } catch (error) {
-            this.#log.error({ err: error }, "BACKGROUND_JOB listener failed");
-          }
-        }
-      },
-      onUnmatched: () => this.stats.unmatchedReplies++,
-    });
-    this.#opening = session;
-    const timer = setTimeout(
-      () => session.destroy(new EslError("deadline", `ESL login not complete after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
     const closed = session.closed.then((reason) => Promise.reject(reason));
-    try {
-      await Promise.race([session.authRequested, closed]);
-      const auth = await Promise.race([session.request(`auth ${options.password}`, {}, timeoutMs), closed]);
-      if (!auth.text.startsWith("+OK")) throw new EslError("unauthenticated", `ESL auth refused: ${auth.text.trim()}`);
-      const format = options.eventFormat ?? "plain";
-      const subscribed = await Promise.race([session.request(`event ${format} ALL`, {}, timeoutMs), closed]);
-      if (!subscribed.text.startsWith("+OK"))
-        throw new EslError("unavailable", `event subscription refused: ${subscribed.text}`);
-      session.startKeepalive(options.pingIntervalMs ?? 20_000);
-      return session;
-    } catch (error) {
-      const failure = classifyEslSocketError(error, "ESL connect");
-      session.destroy(failure);
-      throw failure;
-    } finally {
-      clearTimeout(timer);
-      this.#opening = undefined;
-    }
-  }
-
-  #notify(connected: boolean): void {
-    for (const listener of this.#stateListeners) {
-      try {
-        listener(connected);
-      } catch (error) {
-        this.#log.error({ err: error }, "ESL connection listener failed");
-      }
-    }
+    await Promise.race([session.authRequested, closed]);
+    const auth = await Promise.race([session.request(`auth ${options.password}`, {}, timeoutMs), closed]);
+    if (!auth.text.startsWith("+OK")) throw new EslError("unauthenticated", `ESL auth refused: ${auth.text.trim()}`);
+    const format = options.eventFormat ?? "plain";
+    const subscribed = await Promise.race([session.request(`event ${format} ALL`, {}, timeoutMs), closed]);
+    if (!subscribed.text.startsWith("+OK"))
+      throw new EslError("unavailable", `event subscription refused: ${subscribed.text}`);
+    session.startKeepalive(options.pingIntervalMs ?? 20_000);
   }
 }
 
