@@ -4,9 +4,12 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import { createInputSkips } from "../../normalize/input-skips.js";
 import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import { commandOutcomeOfError } from "../command-outcome.js";
+import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
+import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
+import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
 import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
-import { AmiError } from "./ami-error.js";
 import type { NumberPlanOptions } from "./ami-number-plan.js";
 import { extensionStateRefusal, planOriginate } from "./ami-originate.js";
 import { type AmiSkipReport, createAmiSkipReport } from "./ami-skip-report.js";
@@ -56,17 +59,18 @@ class AmiPbxDriver implements AmiDriver {
   readonly #connection: AmiConnection;
   readonly #tracker: AmiCallTracker;
   readonly #skipReport: AmiSkipReport;
-  readonly #outputListeners: ((output: CallOutput) => void)[] = [];
-  readonly #stateListeners: ((connected: boolean) => void)[] = [];
-  #ready = false;
-  #pbxVersion = "";
-  /** Counts logins, so that a version probe of a session already lost does not report it up. */
-  #session = 0;
-  #ticker: NodeJS.Timeout | undefined;
+  readonly #outputs: ListenerFanOut<CallOutput>;
+  readonly #readiness: DriverReadiness;
+  readonly #ticker: IntervalTicker;
 
   constructor(options: AmiDriverOptions) {
     this.#options = options;
     this.#log = options.logger.child({ driver: "ami" });
+    this.#outputs = createListenerFanOut({
+      logger: this.#log,
+      failureMessage: "output listener failed",
+      logFields: (output) => ({ kind: output.kind }),
+    });
     this.#connection = createAmiConnection({ ...options, logger: this.#log });
     this.#tracker = createAmiCallTracker({
       agentId: options.agentId,
@@ -74,21 +78,23 @@ class AmiPbxDriver implements AmiDriver {
       extensionPattern: options.extensionPattern,
       cdrGraceMs: options.cdrGraceMs,
       logger: this.#log,
-      onOutput: (output) => this.#deliver(output),
+      onOutput: (output) => this.#outputs.emit(output),
     });
     this.#skipReport = createAmiSkipReport(
       createInputSkips({ driver: "ami", logger: this.#log, metrics: options.metrics }),
     );
+    this.#readiness = createDriverReadiness({ logger: this.#log, probeVersion: () => this.#probeVersion() });
+    this.#ticker = createIntervalTicker(TICK_MS, () => this.#tick());
     this.#connection.onEvent((event) => this.#tracker.handle(event));
-    this.#connection.onConnectionChange((connected) => this.#connectionChanged(connected));
+    this.#connection.onConnectionChange((connected) => this.#readiness.connectionChanged(connected));
   }
 
   get connected(): boolean {
-    return this.#ready;
+    return this.#readiness.ready;
   }
 
   get pbxVersion(): string {
-    return this.#pbxVersion;
+    return this.#readiness.pbxVersion;
   }
 
   get stats() {
@@ -96,25 +102,23 @@ class AmiPbxDriver implements AmiDriver {
   }
 
   start(): void {
-    this.#ticker ??= setInterval(() => this.#tick(), TICK_MS);
-    this.#ticker.unref();
+    this.#ticker.start();
     this.#connection.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#ticker);
-    this.#ticker = undefined;
+    this.#ticker.stop();
     await this.#connection.stop();
     // Ended calls should not lose their Cdr to a shutdown; calls still up are rebuilt on restart.
     this.#tracker.flush();
   }
 
   onOutput(listener: (output: CallOutput) => void): void {
-    this.#outputListeners.push(listener);
+    this.#outputs.add(listener);
   }
 
   onConnectionChange(listener: (connected: boolean) => void): void {
-    this.#stateListeners.push(listener);
+    this.#readiness.onChange(listener);
   }
 
   async originate(command: Originate): Promise<CommandOutcome> {
@@ -151,7 +155,7 @@ class AmiPbxDriver implements AmiDriver {
       return { status: CommandStatus.PBX_REFUSED, message };
     } catch (error) {
       // No answer or a lost connection: the Originate may still run, so its expectation stays.
-      const outcome = outcomeOfError(error);
+      const outcome = commandOutcomeOfError(error);
       log.warn({ err: error, status: outcome.status }, "originate failed");
       return outcome;
     }
@@ -161,18 +165,6 @@ class AmiPbxDriver implements AmiDriver {
     this.#tracker.tick();
     // Parser counts reach the connection's stats when a session ends; the tracker's at once.
     this.#skipReport.report(this.#connection.stats.parser, this.#tracker.stats);
-  }
-
-  async #connectionChanged(connected: boolean): Promise<void> {
-    const session = ++this.#session;
-    if (!connected) {
-      this.#setReady(false);
-      return;
-    }
-    const version = await this.#probeVersion();
-    if (session !== this.#session) return;
-    this.#pbxVersion = version;
-    this.#setReady(true);
   }
 
   /** Asterisk's own version from CoreSettings; the banner's AMI version if that fails. */
@@ -185,40 +177,5 @@ class AmiPbxDriver implements AmiDriver {
       this.#log.warn({ err: error }, "CoreSettings failed; reporting the AMI banner as the version");
     }
     return this.#connection.banner;
-  }
-
-  #setReady(ready: boolean): void {
-    if (this.#ready === ready) return;
-    this.#ready = ready;
-    for (const listener of this.#stateListeners) {
-      try {
-        listener(ready);
-      } catch (error) {
-        this.#log.error({ err: error }, "connection listener failed");
-      }
-    }
-  }
-
-  #deliver(output: CallOutput): void {
-    for (const listener of this.#outputListeners) {
-      try {
-        listener(output);
-      } catch (error) {
-        this.#log.error({ err: error, kind: output.kind }, "output listener failed");
-      }
-    }
-  }
-}
-
-function outcomeOfError(error: unknown): CommandOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof AmiError)) return { status: CommandStatus.PBX_REFUSED, message };
-  switch (error.code) {
-    case "deadline":
-      return { status: CommandStatus.TIMEOUT, message };
-    case "invalid_argument":
-      return { status: CommandStatus.PBX_REFUSED, message };
-    default:
-      return { status: CommandStatus.PBX_UNREACHABLE, message };
   }
 }

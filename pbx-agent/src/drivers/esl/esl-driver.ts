@@ -4,9 +4,12 @@ import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import { commandOutcomeOfError } from "../command-outcome.js";
+import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
+import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
+import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
 import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
-import { EslError } from "./esl-error.js";
 import type { EslEvent } from "./esl-event.js";
 import type { EslNumberPlanOptions } from "./esl-number-plan.js";
 import { buildOriginateCommand, outcomeOfOriginateJob } from "./esl-originate.js";
@@ -61,22 +64,24 @@ class EslPbxDriver implements EslDriver {
   readonly #log: Logger;
   readonly #tracker: EslCallTracker;
   readonly #connection: EslConnection;
-  readonly #outputListeners: ((output: CallOutput) => void)[] = [];
-  readonly #stateListeners: ((connected: boolean) => void)[] = [];
+  readonly #outputs: ListenerFanOut<CallOutput>;
+  readonly #readiness: DriverReadiness;
+  readonly #ticker: IntervalTicker;
   /** originate() calls waiting for their BACKGROUND_JOB, by Job-UUID. */
   readonly #jobs = new Map<string, (event: EslEvent) => void>();
-  #ready = false;
-  #pbxVersion = "";
-  #session = 0;
-  #ticker: NodeJS.Timeout | undefined;
 
   constructor(options: EslDriverOptions) {
     this.#options = options;
     this.#log = options.logger.child({ driver: "esl" });
+    this.#outputs = createListenerFanOut({
+      logger: this.#log,
+      failureMessage: "output listener failed",
+      logFields: (output) => ({ kind: output.kind }),
+    });
     this.#tracker = createEslCallTracker({
       ...options,
       logger: this.#log,
-      onOutput: (output) => this.#deliver(output),
+      onOutput: (output) => this.#outputs.emit(output),
     });
     this.#connection = createEslConnection({
       ...options,
@@ -84,16 +89,18 @@ class EslPbxDriver implements EslDriver {
       logger: this.#log,
       tracker: this.#tracker,
     });
+    this.#readiness = createDriverReadiness({ logger: this.#log, probeVersion: () => this.#probeVersion() });
+    this.#ticker = createIntervalTicker(TICK_MS, () => this.#tracker.tick());
     this.#connection.onBackgroundJob((event) => this.#jobs.get(event.get("Job-UUID") ?? "")?.(event));
-    this.#connection.onConnectionChange((connected) => this.#connectionChanged(connected));
+    this.#connection.onConnectionChange((connected) => this.#readiness.connectionChanged(connected));
   }
 
   get connected(): boolean {
-    return this.#ready;
+    return this.#readiness.ready;
   }
 
   get pbxVersion(): string {
-    return this.#pbxVersion;
+    return this.#readiness.pbxVersion;
   }
 
   get stats() {
@@ -101,23 +108,21 @@ class EslPbxDriver implements EslDriver {
   }
 
   start(): void {
-    this.#ticker ??= setInterval(() => this.#tracker.tick(), TICK_MS);
-    this.#ticker.unref();
+    this.#ticker.start();
     this.#connection.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#ticker);
-    this.#ticker = undefined;
+    this.#ticker.stop();
     await this.#connection.stop();
   }
 
   onOutput(listener: (output: CallOutput) => void): void {
-    this.#outputListeners.push(listener);
+    this.#outputs.add(listener);
   }
 
   onConnectionChange(listener: (connected: boolean) => void): void {
-    this.#stateListeners.push(listener);
+    this.#readiness.onChange(listener);
   }
 
   async originate(command: Originate): Promise<CommandOutcome> {
@@ -166,7 +171,7 @@ class EslPbxDriver implements EslDriver {
       return outcome;
     } catch (error) {
       // No reply or a lost connection: the originate may still run, so its expectation stays.
-      const outcome = outcomeOfError(error);
+      const outcome = commandOutcomeOfError(error);
       log.warn({ err: error, status: outcome.status }, "originate failed");
       return outcome;
     } finally {
@@ -174,56 +179,14 @@ class EslPbxDriver implements EslDriver {
     }
   }
 
-  async #connectionChanged(connected: boolean): Promise<void> {
-    const session = ++this.#session;
-    if (!connected) {
-      this.#setReady(false);
-      return;
-    }
-    let version = "";
+  /** FreeSWITCH's `api version`; no version if that fails. */
+  async #probeVersion(): Promise<string> {
     try {
       const reply = await this.#connection.send("api version");
-      version = reply.text.trim();
+      return reply.text.trim();
     } catch (error) {
       this.#log.warn({ err: error }, "api version failed; reporting no version");
+      return "";
     }
-    if (session !== this.#session) return;
-    this.#pbxVersion = version;
-    this.#setReady(true);
-  }
-
-  #setReady(ready: boolean): void {
-    if (this.#ready === ready) return;
-    this.#ready = ready;
-    for (const listener of this.#stateListeners) {
-      try {
-        listener(ready);
-      } catch (error) {
-        this.#log.error({ err: error }, "connection listener failed");
-      }
-    }
-  }
-
-  #deliver(output: CallOutput): void {
-    for (const listener of this.#outputListeners) {
-      try {
-        listener(output);
-      } catch (error) {
-        this.#log.error({ err: error, kind: output.kind }, "output listener failed");
-      }
-    }
-  }
-}
-
-function outcomeOfError(error: unknown): CommandOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof EslError)) return { status: CommandStatus.PBX_REFUSED, message };
-  switch (error.code) {
-    case "deadline":
-      return { status: CommandStatus.TIMEOUT, message };
-    case "invalid_argument":
-      return { status: CommandStatus.PBX_REFUSED, message };
-    default:
-      return { status: CommandStatus.PBX_UNREACHABLE, message };
   }
 }
