@@ -1,3 +1,4 @@
+import { splitCaptureHeaders } from "../shared/capture-headers.js";
 import { type AmiBlock, parseAmiBlock } from "./ami-block.js";
 
 /** A recorded AMI session as stored in fixtures/ast-real-*.txt. */
@@ -11,30 +12,19 @@ export interface CaptureFile {
 
 /** Parses a capture: '#' header lines in LF, then the raw CRLF bytes from the banner on. */
 export function parseCaptureFile(text: string): CaptureFile {
-  const headers: string[] = [];
-  let offset = 0;
-  while (text.startsWith("#", offset)) {
-    const end = text.indexOf("\n", offset);
-    headers.push(text.slice(offset + 1, end < 0 ? undefined : end).trim());
-    offset = end < 0 ? text.length : end + 1;
-  }
-  const bannerEnd = text.indexOf("\r\n", offset);
+  // Text read as UTF-8 goes back to the same bytes: nothing of the recording changes on the way.
+  const split = splitCaptureHeaders(Buffer.from(text, "utf8"));
+  const session = split.bytes.toString("utf8");
+  const bannerEnd = session.indexOf("\r\n");
   if (bannerEnd < 0) throw new Error("capture has no banner line");
-  const banner = text.slice(offset, bannerEnd);
+  const banner = session.slice(0, bannerEnd);
   if (!banner.startsWith("Asterisk Call Manager/")) throw new Error(`capture starts with ${JSON.stringify(banner)}`);
-  const blocks = text
+  const blocks = session
     .slice(bannerEnd + 2)
     .split("\r\n\r\n")
     .filter((chunk) => chunk !== "")
     .map(parseAmiBlock);
-  return { headers, banner, blocks };
+  return { headers: split.headers, banner, blocks };
 }
 
-/** The value of a `# name: value` header line, e.g. `scenario`. */
-export function captureHeader(capture: CaptureFile, name: string): string | undefined {
-  const prefix = `${name}:`;
-  return capture.headers
-    .find((header) => header.startsWith(prefix))
-    ?.slice(prefix.length)
-    .trim();
-}
+export { captureHeader } from "../shared/capture-headers.js";

@@ -1,3 +1,5 @@
+import { splitCaptureHeaders } from "../shared/capture-headers.js";
+
 /** One frame of an ESL byte stream: its header block, values as sent, and its Content-Length body. */
 export interface EslFrame {
   readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
@@ -46,30 +48,12 @@ export function splitEslFrames(bytes: Buffer): EslFrame[] {
 
 /** Parses a capture: '#' header lines, then the raw bytes the event socket sent. */
 export function parseEslCaptureFile(bytes: Buffer): EslCaptureFile {
-  const headers: string[] = [];
-  let offset = 0;
-  while (bytes[offset] === 0x23) {
-    const end = bytes.indexOf(0x0a, offset);
-    headers.push(
-      bytes
-        .subarray(offset + 1, end < 0 ? undefined : end)
-        .toString("utf8")
-        .trim(),
-    );
-    offset = end < 0 ? bytes.length : end + 1;
-  }
-  const frames = splitEslFrames(bytes.subarray(offset));
+  const split = splitCaptureHeaders(bytes);
+  const frames = splitEslFrames(split.bytes);
   if (frameHeader(frames[0] ?? { headers: [], body: "", raw: "" }, "Content-Type") !== "auth/request") {
     throw new Error("capture does not start with auth/request");
   }
-  return { headers, frames };
+  return { headers: split.headers, frames };
 }
 
-/** The value of a `# name: value` header line, e.g. `commands sent`. */
-export function eslCaptureHeader(capture: EslCaptureFile, name: string): string | undefined {
-  const prefix = `${name}:`;
-  return capture.headers
-    .find((header) => header.startsWith(prefix))
-    ?.slice(prefix.length)
-    .trim();
-}
+export { captureHeader as eslCaptureHeader } from "../shared/capture-headers.js";
