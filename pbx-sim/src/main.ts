@@ -2,7 +2,7 @@ import { pathToFileURL } from "node:url";
 import { stopOnSignals } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { startAmiSimulator } from "./ami/ami-simulator.js";
-import { type PbxSimConfig, parsePbxSimConfig } from "./config.js";
+import { type PbxSimConfig, type PbxSimProtocol, parsePbxSimConfig } from "./config.js";
 import { startEslSimulator } from "./esl/esl-simulator.js";
 
 export interface RunningPbxSim {
@@ -19,52 +19,55 @@ interface Simulator {
   close(): Promise<void>;
 }
 
-/** Starts one simulator and, if configured, its own stream of calls. */
-async function run(simulator: Simulator, callIntervalMs: number) {
-  const loop = callIntervalMs > 0 ? simulator.startCallLoop(callIntervalMs) : undefined;
-  return {
-    port: simulator.port,
-    async stop() {
-      loop?.stop();
-      await simulator.close();
-    },
-  };
-}
-
 /** Composition root of pbx-sim: the simulators PBX_SIM_PROTOCOLS names, each with its own calls. */
 export async function startPbxSim(config: PbxSimConfig, deps: { logger?: Logger } = {}): Promise<RunningPbxSim> {
   const logger = deps.logger ?? createLogger("pbx-sim");
   const protocols = new Set(config.PBX_SIM_PROTOCOLS);
   const running: Array<{ port: number; stop(): Promise<void> }> = [];
+
+  /** Starts the protocol's simulator if configured and, if asked, its own stream of calls. */
+  const serve = async (protocol: PbxSimProtocol, start: () => Promise<Simulator>, callIntervalMs: number) => {
+    if (!protocols.has(protocol)) return undefined;
+    const simulator = await start();
+    const loop = callIntervalMs > 0 ? simulator.startCallLoop(callIntervalMs) : undefined;
+    const served = {
+      port: simulator.port,
+      async stop() {
+        loop?.stop();
+        await simulator.close();
+      },
+    };
+    running.push(served);
+    return served;
+  };
+
   try {
-    const ami = protocols.has("ami")
-      ? await run(
-          await startAmiSimulator({
-            host: config.AMI_SIM_HOST,
-            port: config.AMI_SIM_PORT,
-            username: config.AMI_SIM_USERNAME,
-            secret: config.AMI_SIM_SECRET,
-            timeScale: config.AMI_SIM_TIME_SCALE,
-            logger,
-          }),
-          config.AMI_SIM_CALL_INTERVAL_MS,
-        )
-      : undefined;
-    if (ami) running.push(ami);
-    const esl = protocols.has("esl")
-      ? await run(
-          await startEslSimulator({
-            host: config.ESL_SIM_HOST,
-            port: config.ESL_SIM_PORT,
-            password: config.ESL_SIM_PASSWORD,
-            timeScale: config.ESL_SIM_TIME_SCALE,
-            heartbeatIntervalMs: config.ESL_SIM_HEARTBEAT_MS,
-            logger,
-          }),
-          config.ESL_SIM_CALL_INTERVAL_MS,
-        )
-      : undefined;
-    if (esl) running.push(esl);
+    const ami = await serve(
+      "ami",
+      () =>
+        startAmiSimulator({
+          host: config.AMI_SIM_HOST,
+          port: config.AMI_SIM_PORT,
+          username: config.AMI_SIM_USERNAME,
+          secret: config.AMI_SIM_SECRET,
+          timeScale: config.AMI_SIM_TIME_SCALE,
+          logger,
+        }),
+      config.AMI_SIM_CALL_INTERVAL_MS,
+    );
+    const esl = await serve(
+      "esl",
+      () =>
+        startEslSimulator({
+          host: config.ESL_SIM_HOST,
+          port: config.ESL_SIM_PORT,
+          password: config.ESL_SIM_PASSWORD,
+          timeScale: config.ESL_SIM_TIME_SCALE,
+          heartbeatIntervalMs: config.ESL_SIM_HEARTBEAT_MS,
+          logger,
+        }),
+      config.ESL_SIM_CALL_INTERVAL_MS,
+    );
     const port = ami?.port ?? esl?.port ?? 0;
     logger.info({ amiPort: ami?.port, eslPort: esl?.port, protocols: [...protocols] }, "pbx-sim ready");
     return {
