@@ -128,7 +128,11 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
   }
 
   async function runCommand(command: Command, send: (message: OutgoingMessage) => void) {
-    const log = logger.child({ commandId: command.commandId, callId: command.action.value?.callId });
+    const action = command.action.value;
+    const log = logger.child({
+      commandId: command.commandId,
+      callId: action && "callId" in action ? action.callId : "",
+    });
     const outcome = await options.runCommand(command);
     log.info({ action: command.action.case, status: outcome.status, detail: outcome.message }, "command done");
     send({ case: "commandResult", value: { commandId: command.commandId, ...outcome } });

@@ -7,10 +7,12 @@ import {
   type ConnectResponse,
   ConnectResponseSchema,
   HelloSchema,
+  type SpoolItem,
   SpoolItemSchema,
 } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
+import { PresenceSchema } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
 import { type EventLog, type LogRecord, Topic } from "@callmesh/platform/event-log/event-log.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import { Counter, Gauge, type Registry } from "@callmesh/platform/metrics.js";
@@ -66,21 +68,7 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
       // The agent's word on who it is is never trusted: stamp it from the token.
       payload.value.tenantId = principal.tenantId;
       payload.value.agentId = principal.agentId;
-      records.push(
-        payload.case === "event"
-          ? {
-              topic: Topic.callEvents,
-              key: payload.value.callId,
-              id: payload.value.eventId,
-              value: toBinary(CallEventSchema, payload.value),
-            }
-          : {
-              topic: Topic.cdrs,
-              key: payload.value.callId,
-              id: payload.value.id,
-              value: toBinary(CdrSchema, payload.value),
-            },
-      );
+      records.push(logRecordOf(payload, principal.agentId, item.sequence));
       items.inc({ outcome: "appended" });
     }
     return { records, lastSequence };
@@ -185,4 +173,33 @@ function deadLetter(principal: AgentPrincipal, sequence: bigint, value: Uint8Arr
     value,
     headers: { reason, source: "agent-stream", tenantId: principal.tenantId, agentId: principal.agentId },
   };
+}
+
+type VerifiedPayload = Exclude<SpoolItem["payload"], { case: undefined }>;
+
+/** Where each kind of spool item goes in the log, keyed so that what must stay in order does. */
+function logRecordOf(payload: VerifiedPayload, agentId: string, sequence: bigint): LogRecord {
+  switch (payload.case) {
+    case "event":
+      return {
+        topic: Topic.callEvents,
+        key: payload.value.callId,
+        id: payload.value.eventId,
+        value: toBinary(CallEventSchema, payload.value),
+      };
+    case "cdr":
+      return {
+        topic: Topic.cdrs,
+        key: payload.value.callId,
+        id: payload.value.id,
+        value: toBinary(CdrSchema, payload.value),
+      };
+    case "presence":
+      return {
+        topic: Topic.presence,
+        key: `${payload.value.tenantId}/${payload.value.extension}`,
+        id: `presence:${agentId}:${sequence}`,
+        value: toBinary(PresenceSchema, payload.value),
+      };
+  }
 }

@@ -19,6 +19,10 @@ export const Topic = {
   callEvents: "call-events",
   /** `Cdr`, keyed by call id. */
   cdrs: "cdrs",
+  /** `Presence`, keyed by tenant and extension. */
+  presence: "presence",
+  /** `AgentEvent` (online, offline, spool alerts), keyed by agent id. */
+  agentEvents: "agent-events",
   /** Records a consumer or the gateway could not use, with the reason; kept for inspection and replay. */
   deadLetter: "dead-letter",
 } as const;

@@ -7,19 +7,25 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import type { ActiveCall } from "../../events/v1/active_call_pb.js";
+import { file_callmesh_events_v1_active_call } from "../../events/v1/active_call_pb.js";
+import type { AgentEventKind } from "../../events/v1/agent_event_pb.js";
+import { file_callmesh_events_v1_agent_event } from "../../events/v1/agent_event_pb.js";
 import type { PbxKind } from "../../events/v1/call_pb.js";
 import { file_callmesh_events_v1_call } from "../../events/v1/call_pb.js";
 import type { CallEvent } from "../../events/v1/call_event_pb.js";
 import { file_callmesh_events_v1_call_event } from "../../events/v1/call_event_pb.js";
 import type { Cdr } from "../../events/v1/cdr_pb.js";
 import { file_callmesh_events_v1_cdr } from "../../events/v1/cdr_pb.js";
+import type { Presence } from "../../events/v1/presence_pb.js";
+import { file_callmesh_events_v1_presence } from "../../events/v1/presence_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file callmesh/agent/v1/agent_service.proto.
  */
 export const file_callmesh_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVjYWxsbWVzaC9hZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEhFjYWxsbWVzaC5hZ2VudC52MSLnAQoOQ29ubmVjdFJlcXVlc3QSKQoFaGVsbG8YASABKAsyGC5jYWxsbWVzaC5hZ2VudC52MS5IZWxsb0gAEikKBWJhdGNoGAIgASgLMhguY2FsbG1lc2guYWdlbnQudjEuQmF0Y2hIABI6Cg5jb21tYW5kX3Jlc3VsdBgDIAEoCzIgLmNhbGxtZXNoLmFnZW50LnYxLkNvbW1hbmRSZXN1bHRIABIxCgloZWFydGJlYXQYBCABKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5IZWFydGJlYXRIAEIQCgdtZXNzYWdlEgW6SAIIASLMAQoPQ29ubmVjdFJlc3BvbnNlEi0KB3dlbGNvbWUYASABKAsyGi5jYWxsbWVzaC5hZ2VudC52MS5XZWxjb21lSAASJQoDYWNrGAIgASgLMhYuY2FsbG1lc2guYWdlbnQudjEuQWNrSAASLQoHY29tbWFuZBgDIAEoCzIaLmNhbGxtZXNoLmFnZW50LnYxLkNvbW1hbmRIABIpCgVlcnJvchgEIAEoCzIYLmNhbGxtZXNoLmFnZW50LnYxLkVycm9ySABCCQoHbWVzc2FnZSKXAQoFSGVsbG8SHAoIYWdlbnRfaWQYASABKAlCCrpIB3IFEAEYgAESLQoIcGJ4X2tpbmQYAiABKA4yGy5jYWxsbWVzaC5ldmVudHMudjEuUGJ4S2luZBITCgtwYnhfdmVyc2lvbhgDIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAQgASgJEhUKDXBieF9jb25uZWN0ZWQYBSABKAgiHAoHV2VsY29tZRIRCgl0ZW5hbnRfaWQYASABKAkiQQoFQmF0Y2gSOAoFaXRlbXMYASADKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5TcG9vbEl0ZW1CC7pICJIBBQgBEOgHIpABCglTcG9vbEl0ZW0SGQoIc2VxdWVuY2UYASABKARCB7pIBDICIAASLgoFZXZlbnQYAiABKAsyHS5jYWxsbWVzaC5ldmVudHMudjEuQ2FsbEV2ZW50SAASJgoDY2RyGAMgASgLMhcuY2FsbG1lc2guZXZlbnRzLnYxLkNkckgAQhAKB3BheWxvYWQSBbpIAggBIhcKA0FjaxIQCghzZXF1ZW5jZRgBIAEoBCJaCgdDb21tYW5kEhIKCmNvbW1hbmRfaWQYASABKAkSMQoJb3JpZ2luYXRlGAIgASgLMhwuY2FsbG1lc2guYWdlbnQudjEuT3JpZ2luYXRlSABCCAoGYWN0aW9uIuIBCglPcmlnaW5hdGUSDwoHY2FsbF9pZBgBIAEoCRIRCglleHRlbnNpb24YAiABKAkSEwoLZGVzdGluYXRpb24YAyABKAkSEQoJY2FsbGVyX2lkGAQgASgJEj4KCXZhcmlhYmxlcxgFIAMoCzIrLmNhbGxtZXNoLmFnZW50LnYxLk9yaWdpbmF0ZS5WYXJpYWJsZXNFbnRyeRIXCg90aW1lb3V0X3NlY29uZHMYBiABKA0aMAoOVmFyaWFibGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJmCg1Db21tYW5kUmVzdWx0EhIKCmNvbW1hbmRfaWQYASABKAkSMAoGc3RhdHVzGAIgASgOMiAuY2FsbG1lc2guYWdlbnQudjEuQ29tbWFuZFN0YXR1cxIPCgdtZXNzYWdlGAMgASgJIjcKCUhlYXJ0YmVhdBIVCg1wYnhfY29ubmVjdGVkGAEgASgIEhMKC3Nwb29sX2RlcHRoGAIgASgEIigKBUVycm9yEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJKpYCCg1Db21tYW5kU3RhdHVzEh4KGkNPTU1BTkRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRQ09NTUFORF9TVEFUVVNfT0sQARIkCiBDT01NQU5EX1NUQVRVU19FWFRFTlNJT05fVU5LTk9XThACEigKJENPTU1BTkRfU1RBVFVTX0VYVEVOU0lPTl9VTkFWQUlMQUJMRRADEh4KGkNPTU1BTkRfU1RBVFVTX1BCWF9SRUZVU0VEEAQSIgoeQ09NTUFORF9TVEFUVVNfUEJYX1VOUkVBQ0hBQkxFEAUSGgoWQ09NTUFORF9TVEFUVVNfVElNRU9VVBAGEh4KGkNPTU1BTkRfU1RBVFVTX1VOU1VQUE9SVEVEEAcyZAoMQWdlbnRTZXJ2aWNlElQKB0Nvbm5lY3QSIS5jYWxsbWVzaC5hZ2VudC52MS5Db25uZWN0UmVxdWVzdBoiLmNhbGxtZXNoLmFnZW50LnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_buf_validate_validate, file_callmesh_events_v1_call, file_callmesh_events_v1_call_event, file_callmesh_events_v1_cdr]);
+  fileDesc("CiVjYWxsbWVzaC9hZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEhFjYWxsbWVzaC5hZ2VudC52MSKZAgoOQ29ubmVjdFJlcXVlc3QSKQoFaGVsbG8YASABKAsyGC5jYWxsbWVzaC5hZ2VudC52MS5IZWxsb0gAEikKBWJhdGNoGAIgASgLMhguY2FsbG1lc2guYWdlbnQudjEuQmF0Y2hIABI6Cg5jb21tYW5kX3Jlc3VsdBgDIAEoCzIgLmNhbGxtZXNoLmFnZW50LnYxLkNvbW1hbmRSZXN1bHRIABIxCgloZWFydGJlYXQYBCABKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5IZWFydGJlYXRIABIwCgZub3RpY2UYBSABKAsyHi5jYWxsbWVzaC5hZ2VudC52MS5BZ2VudE5vdGljZUgAQhAKB21lc3NhZ2USBbpIAggBIswBCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmNhbGxtZXNoLmFnZW50LnYxLldlbGNvbWVIABIlCgNhY2sYAiABKAsyFi5jYWxsbWVzaC5hZ2VudC52MS5BY2tIABItCgdjb21tYW5kGAMgASgLMhouY2FsbG1lc2guYWdlbnQudjEuQ29tbWFuZEgAEikKBWVycm9yGAQgASgLMhguY2FsbG1lc2guYWdlbnQudjEuRXJyb3JIAEIJCgdtZXNzYWdlIpcBCgVIZWxsbxIcCghhZ2VudF9pZBgBIAEoCUIKukgHcgUQARiAARItCghwYnhfa2luZBgCIAEoDjIbLmNhbGxtZXNoLmV2ZW50cy52MS5QYnhLaW5kEhMKC3BieF92ZXJzaW9uGAMgASgJEhUKDWFnZW50X3ZlcnNpb24YBCABKAkSFQoNcGJ4X2Nvbm5lY3RlZBgFIAEoCCIcCgdXZWxjb21lEhEKCXRlbmFudF9pZBgBIAEoCSJBCgVCYXRjaBI4CgVpdGVtcxgBIAMoCzIcLmNhbGxtZXNoLmFnZW50LnYxLlNwb29sSXRlbUILukgIkgEFCAEQ6AciwgEKCVNwb29sSXRlbRIZCghzZXF1ZW5jZRgBIAEoBEIHukgEMgIgABIuCgVldmVudBgCIAEoCzIdLmNhbGxtZXNoLmV2ZW50cy52MS5DYWxsRXZlbnRIABImCgNjZHIYAyABKAsyFy5jYWxsbWVzaC5ldmVudHMudjEuQ2RySAASMAoIcHJlc2VuY2UYBCABKAsyHC5jYWxsbWVzaC5ldmVudHMudjEuUHJlc2VuY2VIAEIQCgdwYXlsb2FkEgW6SAIIASIXCgNBY2sSEAoIc2VxdWVuY2UYASABKAQijgUKB0NvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIxCglvcmlnaW5hdGUYAiABKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5PcmlnaW5hdGVIABIvCgZoYW5ndXAYAyABKAsyHS5jYWxsbWVzaC5hZ2VudC52MS5IYW5ndXBDYWxsSAASMwoIdHJhbnNmZXIYBCABKAsyHy5jYWxsbWVzaC5hZ2VudC52MS5UcmFuc2ZlckNhbGxIABIrCgRob2xkGAUgASgLMhsuY2FsbG1lc2guYWdlbnQudjEuSG9sZENhbGxIABIvCgZyZXN1bWUYBiABKAsyHS5jYWxsbWVzaC5hZ2VudC52MS5SZXN1bWVDYWxsSAASKwoEcGFyaxgHIAEoCzIbLmNhbGxtZXNoLmFnZW50LnYxLlBhcmtDYWxsSAASKQoDc3B5GAggASgLMhouY2FsbG1lc2guYWdlbnQudjEuU3B5Q2FsbEgAEjUKCWludGVyY2VwdBgJIAEoCzIgLmNhbGxtZXNoLmFnZW50LnYxLkludGVyY2VwdENhbGxIABIwCglzZW5kX2R0bWYYCiABKAsyGy5jYWxsbWVzaC5hZ2VudC52MS5TZW5kRHRtZkgAEj8KEWFkZF90b19jb25mZXJlbmNlGAsgASgLMiIuY2FsbG1lc2guYWdlbnQudjEuQWRkVG9Db25mZXJlbmNlSAASMgoKbGlzdF9jYWxscxgMIAEoCzIcLmNhbGxtZXNoLmFnZW50LnYxLkxpc3RDYWxsc0gAEjgKDWxpc3RfcHJlc2VuY2UYDSABKAsyHy5jYWxsbWVzaC5hZ2VudC52MS5MaXN0UHJlc2VuY2VIAEIICgZhY3Rpb24i4gEKCU9yaWdpbmF0ZRIPCgdjYWxsX2lkGAEgASgJEhEKCWV4dGVuc2lvbhgCIAEoCRITCgtkZXN0aW5hdGlvbhgDIAEoCRIRCgljYWxsZXJfaWQYBCABKAkSPgoJdmFyaWFibGVzGAUgAygLMisuY2FsbG1lc2guYWdlbnQudjEuT3JpZ2luYXRlLlZhcmlhYmxlc0VudHJ5EhcKD3RpbWVvdXRfc2Vjb25kcxgGIAEoDRowCg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiwKCkhhbmd1cENhbGwSDwoHY2FsbF9pZBgBIAEoCRINCgVwYXJ0eRgCIAEoCSJyCgxUcmFuc2ZlckNhbGwSDwoHY2FsbF9pZBgBIAEoCRINCgVwYXJ0eRgCIAEoCRITCgtkZXN0aW5hdGlvbhgDIAEoCRItCgRtb2RlGAQgASgOMh8uY2FsbG1lc2guYWdlbnQudjEuVHJhbnNmZXJNb2RlIioKCEhvbGRDYWxsEg8KB2NhbGxfaWQYASABKAkSDQoFcGFydHkYAiABKAkiLAoKUmVzdW1lQ2FsbBIPCgdjYWxsX2lkGAEgASgJEg0KBXBhcnR5GAIgASgJIioKCFBhcmtDYWxsEg8KB2NhbGxfaWQYASABKAkSDQoFcGFydHkYAiABKAkiZwoHU3B5Q2FsbBIPCgdjYWxsX2lkGAEgASgJEhIKCnN1cGVydmlzb3IYAiABKAkSDQoFcGFydHkYAyABKAkSKAoEbW9kZRgEIAEoDjIaLmNhbGxtZXNoLmFnZW50LnYxLlNweU1vZGUiMwoNSW50ZXJjZXB0Q2FsbBIPCgdjYWxsX2lkGAEgASgJEhEKCWV4dGVuc2lvbhgCIAEoCSI6CghTZW5kRHRtZhIPCgdjYWxsX2lkGAEgASgJEg4KBmRpZ2l0cxgCIAEoCRINCgVwYXJ0eRgDIAEoCSIwCg9BZGRUb0NvbmZlcmVuY2USDwoHY2FsbF9pZBgBIAEoCRIMCgRyb29tGAIgASgJIhwKCUxpc3RDYWxscxIPCgdjYWxsX2lkGAEgASgJIg4KDExpc3RQcmVzZW5jZSLoAQoNQ29tbWFuZFJlc3VsdBISCgpjb21tYW5kX2lkGAEgASgJEjAKBnN0YXR1cxgCIAEoDjIgLmNhbGxtZXNoLmFnZW50LnYxLkNvbW1hbmRTdGF0dXMSDwoHbWVzc2FnZRgDIAEoCRIsCgVjYWxscxgEIAEoCzIbLmNhbGxtZXNoLmFnZW50LnYxLkNhbGxMaXN0SAASMwoIcHJlc2VuY2UYBSABKAsyHy5jYWxsbWVzaC5hZ2VudC52MS5QcmVzZW5jZUxpc3RIABITCglwYXJrZWRfYXQYBiABKAlIAEIICgZkZXRhaWwiOQoIQ2FsbExpc3QSLQoFY2FsbHMYASADKAsyHi5jYWxsbWVzaC5ldmVudHMudjEuQWN0aXZlQ2FsbCI9CgxQcmVzZW5jZUxpc3QSLQoHZW50cmllcxgBIAMoCzIcLmNhbGxtZXNoLmV2ZW50cy52MS5QcmVzZW5jZSLdAgoJSGVhcnRiZWF0EhUKDXBieF9jb25uZWN0ZWQYASABKAgSEwoLc3Bvb2xfZGVwdGgYAiABKAQSEwoLc3Bvb2xfYnl0ZXMYAyABKAQSGQoRc3Bvb2xfbGltaXRfYnl0ZXMYBCABKAQSEwoLY3B1X3BlcmNlbnQYBSABKAESGQoRbWVtb3J5X3VzZWRfYnl0ZXMYBiABKAQSGgoSbWVtb3J5X3RvdGFsX2J5dGVzGAcgASgEEjAKCnNwb29sX2Rpc2sYCCABKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5EaXNrVXNhZ2USNAoOcmVjb3JkaW5nX2Rpc2sYCSABKAsyHC5jYWxsbWVzaC5hZ2VudC52MS5EaXNrVXNhZ2USEwoLcGJ4X3ZlcnNpb24YCiABKAkSFQoNYWdlbnRfdmVyc2lvbhgLIAEoCRIUCgxhY3RpdmVfY2FsbHMYDCABKA0iQgoJRGlza1VzYWdlEgwKBHBhdGgYASABKAkSEgoKZnJlZV9ieXRlcxgCIAEoBBITCgt0b3RhbF9ieXRlcxgDIAEoBCJmCgtBZ2VudE5vdGljZRI8CgRraW5kGAEgASgOMiIuY2FsbG1lc2guZXZlbnRzLnYxLkFnZW50RXZlbnRLaW5kQgq6SAeCAQQQASAAEhkKB21lc3NhZ2UYAiABKAlCCLpIBXIDGIAIIigKBUVycm9yEg4KBnJlYXNvbhgBIAEoCRIPCgdtZXNzYWdlGAIgASgJKmIKDFRyYW5zZmVyTW9kZRIdChlUUkFOU0ZFUl9NT0RFX1VOU1BFQ0lGSUVEEAASFwoTVFJBTlNGRVJfTU9ERV9CTElORBABEhoKFlRSQU5TRkVSX01PREVfQVRURU5ERUQQAipiCgdTcHlNb2RlEhgKFFNQWV9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPU1BZX01PREVfTElTVEVOEAESFAoQU1BZX01PREVfV0hJU1BFUhACEhIKDlNQWV9NT0RFX0JBUkdFEAMq3gIKDUNvbW1hbmRTdGF0dXMSHgoaQ09NTUFORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFDT01NQU5EX1NUQVRVU19PSxABEiQKIENPTU1BTkRfU1RBVFVTX0VYVEVOU0lPTl9VTktOT1dOEAISKAokQ09NTUFORF9TVEFUVVNfRVhURU5TSU9OX1VOQVZBSUxBQkxFEAMSHgoaQ09NTUFORF9TVEFUVVNfUEJYX1JFRlVTRUQQBBIiCh5DT01NQU5EX1NUQVRVU19QQlhfVU5SRUFDSEFCTEUQBRIaChZDT01NQU5EX1NUQVRVU19USU1FT1VUEAYSHgoaQ09NTUFORF9TVEFUVVNfVU5TVVBQT1JURUQQBxIhCh1DT01NQU5EX1NUQVRVU19DQUxMX05PVF9GT1VORBAIEiMKH0NPTU1BTkRfU1RBVFVTX1dST05HX0NBTExfU1RBVEUQCTJkCgxBZ2VudFNlcnZpY2USVAoHQ29ubmVjdBIhLmNhbGxtZXNoLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0GiIuY2FsbG1lc2guYWdlbnQudjEuQ29ubmVjdFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_buf_validate_validate, file_callmesh_events_v1_active_call, file_callmesh_events_v1_agent_event, file_callmesh_events_v1_call, file_callmesh_events_v1_call_event, file_callmesh_events_v1_cdr, file_callmesh_events_v1_presence]);
 
 /**
  * A message from the agent.
@@ -64,6 +70,15 @@ export type ConnectRequest = Message<"callmesh.agent.v1.ConnectRequest"> & {
      */
     value: Heartbeat;
     case: "heartbeat";
+  } | {
+    /**
+     * Something about the agent itself the fleet should know now (not spooled: it may be
+     * the spool that is full).
+     *
+     * @generated from field: callmesh.agent.v1.AgentNotice notice = 5;
+     */
+    value: AgentNotice;
+    case: "notice";
   } | { case: undefined; value?: undefined };
 };
 
@@ -252,6 +267,14 @@ export type SpoolItem = Message<"callmesh.agent.v1.SpoolItem"> & {
      */
     value: Cdr;
     case: "cdr";
+  } | {
+    /**
+     * An extension's presence changed.
+     *
+     * @generated from field: callmesh.events.v1.Presence presence = 4;
+     */
+    value: Presence;
+    case: "presence";
   } | { case: undefined; value?: undefined };
 };
 
@@ -309,6 +332,94 @@ export type Command = Message<"callmesh.agent.v1.Command"> & {
      */
     value: Originate;
     case: "originate";
+  } | {
+    /**
+     * End a call.
+     *
+     * @generated from field: callmesh.agent.v1.HangupCall hangup = 3;
+     */
+    value: HangupCall;
+    case: "hangup";
+  } | {
+    /**
+     * Transfer a call, blind or attended.
+     *
+     * @generated from field: callmesh.agent.v1.TransferCall transfer = 4;
+     */
+    value: TransferCall;
+    case: "transfer";
+  } | {
+    /**
+     * Put a party of a call on hold.
+     *
+     * @generated from field: callmesh.agent.v1.HoldCall hold = 5;
+     */
+    value: HoldCall;
+    case: "hold";
+  } | {
+    /**
+     * Take a party of a call off hold.
+     *
+     * @generated from field: callmesh.agent.v1.ResumeCall resume = 6;
+     */
+    value: ResumeCall;
+    case: "resume";
+  } | {
+    /**
+     * Park a call.
+     *
+     * @generated from field: callmesh.agent.v1.ParkCall park = 7;
+     */
+    value: ParkCall;
+    case: "park";
+  } | {
+    /**
+     * Listen to, whisper to or barge into a call.
+     *
+     * @generated from field: callmesh.agent.v1.SpyCall spy = 8;
+     */
+    value: SpyCall;
+    case: "spy";
+  } | {
+    /**
+     * Pick up a ringing call at another extension.
+     *
+     * @generated from field: callmesh.agent.v1.InterceptCall intercept = 9;
+     */
+    value: InterceptCall;
+    case: "intercept";
+  } | {
+    /**
+     * Send DTMF digits on a call.
+     *
+     * @generated from field: callmesh.agent.v1.SendDtmf send_dtmf = 10;
+     */
+    value: SendDtmf;
+    case: "sendDtmf";
+  } | {
+    /**
+     * Move a call into a conference room.
+     *
+     * @generated from field: callmesh.agent.v1.AddToConference add_to_conference = 11;
+     */
+    value: AddToConference;
+    case: "addToConference";
+  } | {
+    /**
+     * The calls in progress.
+     *
+     * @generated from field: callmesh.agent.v1.ListCalls list_calls = 12;
+     */
+    value: ListCalls;
+    case: "listCalls";
+  } | {
+    /**
+     * The extensions' presence now.
+     *
+     * @generated from field: callmesh.agent.v1.ListPresence list_presence = 13;
+     */
+    value: ListPresence;
+    case: "listPresence";
   } | { case: undefined; value?: undefined };
 };
 
@@ -376,6 +487,329 @@ export const OriginateSchema: GenMessage<Originate> = /*@__PURE__*/
   messageDesc(file_callmesh_agent_v1_agent_service, 8);
 
 /**
+ * End a call: every leg of it, or one party's leg.
+ *
+ * @generated from message callmesh.agent.v1.HangupCall
+ */
+export type HangupCall = Message<"callmesh.agent.v1.HangupCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Only this party's leg (an extension or number of the call); empty for the whole call.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.HangupCall.
+ * Use `create(HangupCallSchema)` to create a new message.
+ */
+export const HangupCallSchema: GenMessage<HangupCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 9);
+
+/**
+ * Transfer a call.
+ *
+ * @generated from message callmesh.agent.v1.TransferCall
+ */
+export type TransferCall = Message<"callmesh.agent.v1.TransferCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party that transfers (leaves the call); empty for the extension that answered.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+
+  /**
+   * Where the call goes: an extension or a number.
+   *
+   * @generated from field: string destination = 3;
+   */
+  destination: string;
+
+  /**
+   * Blind or attended.
+   *
+   * @generated from field: callmesh.agent.v1.TransferMode mode = 4;
+   */
+  mode: TransferMode;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.TransferCall.
+ * Use `create(TransferCallSchema)` to create a new message.
+ */
+export const TransferCallSchema: GenMessage<TransferCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 10);
+
+/**
+ * Put a party on hold (music on hold for the others).
+ *
+ * @generated from message callmesh.agent.v1.HoldCall
+ */
+export type HoldCall = Message<"callmesh.agent.v1.HoldCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party that is put on hold; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.HoldCall.
+ * Use `create(HoldCallSchema)` to create a new message.
+ */
+export const HoldCallSchema: GenMessage<HoldCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 11);
+
+/**
+ * Take a party off hold.
+ *
+ * @generated from message callmesh.agent.v1.ResumeCall
+ */
+export type ResumeCall = Message<"callmesh.agent.v1.ResumeCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party that was put on hold; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.ResumeCall.
+ * Use `create(ResumeCallSchema)` to create a new message.
+ */
+export const ResumeCallSchema: GenMessage<ResumeCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 12);
+
+/**
+ * Park a call in the PBX's parking lot.
+ *
+ * @generated from message callmesh.agent.v1.ParkCall
+ */
+export type ParkCall = Message<"callmesh.agent.v1.ParkCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party that is parked; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.ParkCall.
+ * Use `create(ParkCallSchema)` to create a new message.
+ */
+export const ParkCallSchema: GenMessage<ParkCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 13);
+
+/**
+ * Ring a supervisor and, once they answer, join them to a call.
+ *
+ * @generated from message callmesh.agent.v1.SpyCall
+ */
+export type SpyCall = Message<"callmesh.agent.v1.SpyCall"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The supervisor's extension, rung first.
+   *
+   * @generated from field: string supervisor = 2;
+   */
+  supervisor: string;
+
+  /**
+   * The extension of the call to spy on; empty for the one that answered.
+   *
+   * @generated from field: string party = 3;
+   */
+  party: string;
+
+  /**
+   * Listen, whisper or barge.
+   *
+   * @generated from field: callmesh.agent.v1.SpyMode mode = 4;
+   */
+  mode: SpyMode;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.SpyCall.
+ * Use `create(SpyCallSchema)` to create a new message.
+ */
+export const SpyCallSchema: GenMessage<SpyCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 14);
+
+/**
+ * Answer a call that rings elsewhere at this extension.
+ *
+ * @generated from message callmesh.agent.v1.InterceptCall
+ */
+export type InterceptCall = Message<"callmesh.agent.v1.InterceptCall"> & {
+  /**
+   * The ringing call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The extension that picks it up.
+   *
+   * @generated from field: string extension = 2;
+   */
+  extension: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.InterceptCall.
+ * Use `create(InterceptCallSchema)` to create a new message.
+ */
+export const InterceptCallSchema: GenMessage<InterceptCall> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 15);
+
+/**
+ * Play DTMF digits into a call.
+ *
+ * @generated from message callmesh.agent.v1.SendDtmf
+ */
+export type SendDtmf = Message<"callmesh.agent.v1.SendDtmf"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Digits 0-9, *, #, A-D.
+   *
+   * @generated from field: string digits = 2;
+   */
+  digits: string;
+
+  /**
+   * The party whose leg sends them; empty for the extension that answered.
+   *
+   * @generated from field: string party = 3;
+   */
+  party: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.SendDtmf.
+ * Use `create(SendDtmfSchema)` to create a new message.
+ */
+export const SendDtmfSchema: GenMessage<SendDtmf> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 16);
+
+/**
+ * Move a call into a conference room (created when absent).
+ *
+ * @generated from message callmesh.agent.v1.AddToConference
+ */
+export type AddToConference = Message<"callmesh.agent.v1.AddToConference"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The room, e.g. "sales-weekly".
+   *
+   * @generated from field: string room = 2;
+   */
+  room: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.AddToConference.
+ * Use `create(AddToConferenceSchema)` to create a new message.
+ */
+export const AddToConferenceSchema: GenMessage<AddToConference> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 17);
+
+/**
+ * Ask for the calls in progress.
+ *
+ * @generated from message callmesh.agent.v1.ListCalls
+ */
+export type ListCalls = Message<"callmesh.agent.v1.ListCalls"> & {
+  /**
+   * Only this call; empty for all.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.ListCalls.
+ * Use `create(ListCallsSchema)` to create a new message.
+ */
+export const ListCallsSchema: GenMessage<ListCalls> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 18);
+
+/**
+ * Ask for the extensions' presence.
+ *
+ * @generated from message callmesh.agent.v1.ListPresence
+ */
+export type ListPresence = Message<"callmesh.agent.v1.ListPresence"> & {
+};
+
+/**
+ * Describes the message callmesh.agent.v1.ListPresence.
+ * Use `create(ListPresenceSchema)` to create a new message.
+ */
+export const ListPresenceSchema: GenMessage<ListPresence> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 19);
+
+/**
  * The outcome of a command.
  *
  * @generated from message callmesh.agent.v1.CommandResult
@@ -401,6 +835,37 @@ export type CommandResult = Message<"callmesh.agent.v1.CommandResult"> & {
    * @generated from field: string message = 3;
    */
   message: string;
+
+  /**
+   * What the command answers, for those that answer something.
+   *
+   * @generated from oneof callmesh.agent.v1.CommandResult.detail
+   */
+  detail: {
+    /**
+     * ListCalls: the calls in progress.
+     *
+     * @generated from field: callmesh.agent.v1.CallList calls = 4;
+     */
+    value: CallList;
+    case: "calls";
+  } | {
+    /**
+     * ListPresence: every extension's presence.
+     *
+     * @generated from field: callmesh.agent.v1.PresenceList presence = 5;
+     */
+    value: PresenceList;
+    case: "presence";
+  } | {
+    /**
+     * ParkCall: the parking space the call went to, e.g. "701".
+     *
+     * @generated from field: string parked_at = 6;
+     */
+    value: string;
+    case: "parkedAt";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
@@ -408,10 +873,52 @@ export type CommandResult = Message<"callmesh.agent.v1.CommandResult"> & {
  * Use `create(CommandResultSchema)` to create a new message.
  */
 export const CommandResultSchema: GenMessage<CommandResult> = /*@__PURE__*/
-  messageDesc(file_callmesh_agent_v1_agent_service, 9);
+  messageDesc(file_callmesh_agent_v1_agent_service, 20);
 
 /**
- * Liveness and health of the agent.
+ * Calls in progress.
+ *
+ * @generated from message callmesh.agent.v1.CallList
+ */
+export type CallList = Message<"callmesh.agent.v1.CallList"> & {
+  /**
+   * The calls.
+   *
+   * @generated from field: repeated callmesh.events.v1.ActiveCall calls = 1;
+   */
+  calls: ActiveCall[];
+};
+
+/**
+ * Describes the message callmesh.agent.v1.CallList.
+ * Use `create(CallListSchema)` to create a new message.
+ */
+export const CallListSchema: GenMessage<CallList> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 21);
+
+/**
+ * Presence of extensions.
+ *
+ * @generated from message callmesh.agent.v1.PresenceList
+ */
+export type PresenceList = Message<"callmesh.agent.v1.PresenceList"> & {
+  /**
+   * One entry per extension.
+   *
+   * @generated from field: repeated callmesh.events.v1.Presence entries = 1;
+   */
+  entries: Presence[];
+};
+
+/**
+ * Describes the message callmesh.agent.v1.PresenceList.
+ * Use `create(PresenceListSchema)` to create a new message.
+ */
+export const PresenceListSchema: GenMessage<PresenceList> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 22);
+
+/**
+ * Liveness and health of the agent, every heartbeat interval.
  *
  * @generated from message callmesh.agent.v1.Heartbeat
  */
@@ -429,6 +936,76 @@ export type Heartbeat = Message<"callmesh.agent.v1.Heartbeat"> & {
    * @generated from field: uint64 spool_depth = 2;
    */
   spoolDepth: bigint;
+
+  /**
+   * Bytes the spool holds on disk.
+   *
+   * @generated from field: uint64 spool_bytes = 3;
+   */
+  spoolBytes: bigint;
+
+  /**
+   * Most bytes the spool may hold.
+   *
+   * @generated from field: uint64 spool_limit_bytes = 4;
+   */
+  spoolLimitBytes: bigint;
+
+  /**
+   * CPU used by the whole host over the last interval, 0 to 100 per core summed / cores.
+   *
+   * @generated from field: double cpu_percent = 5;
+   */
+  cpuPercent: number;
+
+  /**
+   * Host memory in use and in all.
+   *
+   * @generated from field: uint64 memory_used_bytes = 6;
+   */
+  memoryUsedBytes: bigint;
+
+  /**
+   * Host memory in all.
+   *
+   * @generated from field: uint64 memory_total_bytes = 7;
+   */
+  memoryTotalBytes: bigint;
+
+  /**
+   * Free and total bytes of the spool's disk.
+   *
+   * @generated from field: callmesh.agent.v1.DiskUsage spool_disk = 8;
+   */
+  spoolDisk?: DiskUsage | undefined;
+
+  /**
+   * Free and total bytes of the disk recordings are written to, when configured.
+   *
+   * @generated from field: callmesh.agent.v1.DiskUsage recording_disk = 9;
+   */
+  recordingDisk?: DiskUsage | undefined;
+
+  /**
+   * Version the PBX reported.
+   *
+   * @generated from field: string pbx_version = 10;
+   */
+  pbxVersion: string;
+
+  /**
+   * Version of the agent.
+   *
+   * @generated from field: string agent_version = 11;
+   */
+  agentVersion: string;
+
+  /**
+   * Calls the agent tracks now.
+   *
+   * @generated from field: uint32 active_calls = 12;
+   */
+  activeCalls: number;
 };
 
 /**
@@ -436,7 +1013,70 @@ export type Heartbeat = Message<"callmesh.agent.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_callmesh_agent_v1_agent_service, 10);
+  messageDesc(file_callmesh_agent_v1_agent_service, 23);
+
+/**
+ * How full a disk is.
+ *
+ * @generated from message callmesh.agent.v1.DiskUsage
+ */
+export type DiskUsage = Message<"callmesh.agent.v1.DiskUsage"> & {
+  /**
+   * Mount or directory measured.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Bytes free for the agent.
+   *
+   * @generated from field: uint64 free_bytes = 2;
+   */
+  freeBytes: bigint;
+
+  /**
+   * Bytes in all.
+   *
+   * @generated from field: uint64 total_bytes = 3;
+   */
+  totalBytes: bigint;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.DiskUsage.
+ * Use `create(DiskUsageSchema)` to create a new message.
+ */
+export const DiskUsageSchema: GenMessage<DiskUsage> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 24);
+
+/**
+ * The agent tells the fleet about itself at once.
+ *
+ * @generated from message callmesh.agent.v1.AgentNotice
+ */
+export type AgentNotice = Message<"callmesh.agent.v1.AgentNotice"> & {
+  /**
+   * What happened: spool near full, spool full, PBX connection lost or back.
+   *
+   * @generated from field: callmesh.events.v1.AgentEventKind kind = 1;
+   */
+  kind: AgentEventKind;
+
+  /**
+   * Details for people.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message callmesh.agent.v1.AgentNotice.
+ * Use `create(AgentNoticeSchema)` to create a new message.
+ */
+export const AgentNoticeSchema: GenMessage<AgentNotice> = /*@__PURE__*/
+  messageDesc(file_callmesh_agent_v1_agent_service, 25);
 
 /**
  * Why the gateway refused something.
@@ -464,7 +1104,83 @@ export type Error = Message<"callmesh.agent.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_callmesh_agent_v1_agent_service, 11);
+  messageDesc(file_callmesh_agent_v1_agent_service, 26);
+
+/**
+ * How a transfer is made.
+ *
+ * @generated from enum callmesh.agent.v1.TransferMode
+ */
+export enum TransferMode {
+  /**
+   * Not set: blind.
+   *
+   * @generated from enum value: TRANSFER_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The other party goes to the destination at once; the transferring party leaves.
+   *
+   * @generated from enum value: TRANSFER_MODE_BLIND = 1;
+   */
+  BLIND = 1,
+
+  /**
+   * The transferring party first talks to the destination (a consult leg) while the other
+   * party holds; hanging up completes the transfer.
+   *
+   * @generated from enum value: TRANSFER_MODE_ATTENDED = 2;
+   */
+  ATTENDED = 2,
+}
+
+/**
+ * Describes the enum callmesh.agent.v1.TransferMode.
+ */
+export const TransferModeSchema: GenEnum<TransferMode> = /*@__PURE__*/
+  enumDesc(file_callmesh_agent_v1_agent_service, 0);
+
+/**
+ * How a supervisor joins a call.
+ *
+ * @generated from enum callmesh.agent.v1.SpyMode
+ */
+export enum SpyMode {
+  /**
+   * Not set: listen.
+   *
+   * @generated from enum value: SPY_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Hear both parties; nobody hears the supervisor.
+   *
+   * @generated from enum value: SPY_MODE_LISTEN = 1;
+   */
+  LISTEN = 1,
+
+  /**
+   * Hear both; only the spied extension hears the supervisor.
+   *
+   * @generated from enum value: SPY_MODE_WHISPER = 2;
+   */
+  WHISPER = 2,
+
+  /**
+   * Hear and be heard by both.
+   *
+   * @generated from enum value: SPY_MODE_BARGE = 3;
+   */
+  BARGE = 3,
+}
+
+/**
+ * Describes the enum callmesh.agent.v1.SpyMode.
+ */
+export const SpyModeSchema: GenEnum<SpyMode> = /*@__PURE__*/
+  enumDesc(file_callmesh_agent_v1_agent_service, 1);
 
 /**
  * How a command ended.
@@ -527,13 +1243,28 @@ export enum CommandStatus {
    * @generated from enum value: COMMAND_STATUS_UNSUPPORTED = 7;
    */
   UNSUPPORTED = 7,
+
+  /**
+   * The agent tracks no call with this id (ended, or never seen).
+   *
+   * @generated from enum value: COMMAND_STATUS_CALL_NOT_FOUND = 8;
+   */
+  CALL_NOT_FOUND = 8,
+
+  /**
+   * The call has no such party, or is not in a state the command needs (e.g. intercepting
+   * an answered call).
+   *
+   * @generated from enum value: COMMAND_STATUS_WRONG_CALL_STATE = 9;
+   */
+  WRONG_CALL_STATE = 9,
 }
 
 /**
  * Describes the enum callmesh.agent.v1.CommandStatus.
  */
 export const CommandStatusSchema: GenEnum<CommandStatus> = /*@__PURE__*/
-  enumDesc(file_callmesh_agent_v1_agent_service, 0);
+  enumDesc(file_callmesh_agent_v1_agent_service, 2);
 
 /**
  * AgentService is what pbx-agents connect to. The agent authenticates with

@@ -4,16 +4,18 @@
 
 // What CRM servers and browsers call. Every call needs `Authorization: Bearer <api key>`.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import type { ActiveCall } from "../../events/v1/active_call_pb.js";
+import { file_callmesh_events_v1_active_call } from "../../events/v1/active_call_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file callmesh/crm/v1/call_service.proto.
  */
 export const file_callmesh_crm_v1_call_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJjYWxsbWVzaC9jcm0vdjEvY2FsbF9zZXJ2aWNlLnByb3RvEg9jYWxsbWVzaC5jcm0udjEisAMKEkNsaWNrVG9DYWxsUmVxdWVzdBInCglleHRlbnNpb24YASABKAlCFLpIEXIPMg1eWzAtOV17MiwxNX0kEi4KC2Rlc3RpbmF0aW9uGAIgASgJQhm6SBZyFDISXlwrP1swLTkqI117MiwzMn0kEiYKCWNhbGxlcl9pZBgDIAEoCUITukgQcg4YUDIKXlteXHJcbl0qJBKEAQoJdmFyaWFibGVzGAQgAygLMjIuY2FsbG1lc2guY3JtLnYxLkNsaWNrVG9DYWxsUmVxdWVzdC5WYXJpYWJsZXNFbnRyeUI9ukg6mgE3ECAiIHIeMhxeW0EtWmEtel1bQS1aYS16MC05X117MCw2M30kKhFyDxiAAjIKXlteXHJcbl0qJBIhCg9pZGVtcG90ZW5jeV9rZXkYBSABKAlCCLpIBXIDGIABEiEKD3RpbWVvdXRfc2Vjb25kcxgGIAEoDUIIukgFKgMYrAISGgoJdGVuYW50X2lkGAcgASgJQge6SARyAhhAGjAKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJgoTQ2xpY2tUb0NhbGxSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJMmcKC0NhbGxTZXJ2aWNlElgKC0NsaWNrVG9DYWxsEiMuY2FsbG1lc2guY3JtLnYxLkNsaWNrVG9DYWxsUmVxdWVzdBokLmNhbGxtZXNoLmNybS52MS5DbGlja1RvQ2FsbFJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate]);
+  fileDesc("CiJjYWxsbWVzaC9jcm0vdjEvY2FsbF9zZXJ2aWNlLnByb3RvEg9jYWxsbWVzaC5jcm0udjEisAMKEkNsaWNrVG9DYWxsUmVxdWVzdBInCglleHRlbnNpb24YASABKAlCFLpIEXIPMg1eWzAtOV17MiwxNX0kEi4KC2Rlc3RpbmF0aW9uGAIgASgJQhm6SBZyFDISXlwrP1swLTkqI117MiwzMn0kEiYKCWNhbGxlcl9pZBgDIAEoCUITukgQcg4YUDIKXlteXHJcbl0qJBKEAQoJdmFyaWFibGVzGAQgAygLMjIuY2FsbG1lc2guY3JtLnYxLkNsaWNrVG9DYWxsUmVxdWVzdC5WYXJpYWJsZXNFbnRyeUI9ukg6mgE3ECAiIHIeMhxeW0EtWmEtel1bQS1aYS16MC05X117MCw2M30kKhFyDxiAAjIKXlteXHJcbl0qJBIhCg9pZGVtcG90ZW5jeV9rZXkYBSABKAlCCLpIBXIDGIABEiEKD3RpbWVvdXRfc2Vjb25kcxgGIAEoDUIIukgFKgMYrAISGgoJdGVuYW50X2lkGAcgASgJQge6SARyAhhAGjAKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJgoTQ2xpY2tUb0NhbGxSZXNwb25zZRIPCgdjYWxsX2lkGAEgASgJInQKDUhhbmd1cFJlcXVlc3QSGgoHY2FsbF9pZBgBIAEoCUIJukgGcgQQARhAEisKBXBhcnR5GAIgASgJQhy6SBlyFzIVXihcKz9bMC05KiNdezIsMzJ9KT8kEhoKCXRlbmFudF9pZBgDIAEoCUIHukgEcgIYQCIQCg5IYW5ndXBSZXNwb25zZSLdAQoPVHJhbnNmZXJSZXF1ZXN0EhoKB2NhbGxfaWQYASABKAlCCbpIBnIEEAEYQBIuCgtkZXN0aW5hdGlvbhgCIAEoCUIZukgWchQyEl5cKz9bMC05KiNdezIsMzJ9JBI1CgRtb2RlGAMgASgOMh0uY2FsbG1lc2guY3JtLnYxLlRyYW5zZmVyTW9kZUIIukgFggECEAESKwoFcGFydHkYBCABKAlCHLpIGXIXMhVeKFwrP1swLTkqI117MiwzMn0pPyQSGgoJdGVuYW50X2lkGAUgASgJQge6SARyAhhAIhIKEFRyYW5zZmVyUmVzcG9uc2UicgoLSG9sZFJlcXVlc3QSGgoHY2FsbF9pZBgBIAEoCUIJukgGcgQQARhAEisKBXBhcnR5GAIgASgJQhy6SBlyFzIVXihcKz9bMC05KiNdezIsMzJ9KT8kEhoKCXRlbmFudF9pZBgDIAEoCUIHukgEcgIYQCIOCgxIb2xkUmVzcG9uc2UidAoNUmVzdW1lUmVxdWVzdBIaCgdjYWxsX2lkGAEgASgJQgm6SAZyBBABGEASKwoFcGFydHkYAiABKAlCHLpIGXIXMhVeKFwrP1swLTkqI117MiwzMn0pPyQSGgoJdGVuYW50X2lkGAMgASgJQge6SARyAhhAIhAKDlJlc3VtZVJlc3BvbnNlInIKC1BhcmtSZXF1ZXN0EhoKB2NhbGxfaWQYASABKAlCCbpIBnIEEAEYQBIrCgVwYXJ0eRgCIAEoCUIcukgZchcyFV4oXCs/WzAtOSojXXsyLDMyfSk/JBIaCgl0ZW5hbnRfaWQYAyABKAlCB7pIBHICGEAiIQoMUGFya1Jlc3BvbnNlEhEKCXBhcmtlZF9hdBgBIAEoCSKhAQoPU2VuZER0bWZSZXF1ZXN0EhoKB2NhbGxfaWQYASABKAlCCbpIBnIEEAEYQBIpCgZkaWdpdHMYAiABKAlCGbpIFnIUMhJeWzAtOSojQS1EXXsxLDMyfSQSKwoFcGFydHkYAyABKAlCHLpIGXIXMhVeKFwrP1swLTkqI117MiwzMn0pPyQSGgoJdGVuYW50X2lkGAQgASgJQge6SARyAhhAIhIKEFNlbmREdG1mUmVzcG9uc2UifAoWQWRkVG9Db25mZXJlbmNlUmVxdWVzdBIaCgdjYWxsX2lkGAEgASgJQgm6SAZyBBABGEASKgoEcm9vbRgCIAEoCUIcukgZchcyFV5bQS1aYS16MC05Xy1dezEsNjR9JBIaCgl0ZW5hbnRfaWQYAyABKAlCB7pIBHICGEAiGQoXQWRkVG9Db25mZXJlbmNlUmVzcG9uc2UiyAEKClNweVJlcXVlc3QSGgoHY2FsbF9pZBgBIAEoCUIJukgGcgQQARhAEigKCnN1cGVydmlzb3IYAiABKAlCFLpIEXIPMg1eWzAtOV17MiwxNX0kEjAKBG1vZGUYAyABKA4yGC5jYWxsbWVzaC5jcm0udjEuU3B5TW9kZUIIukgFggECEAESJgoFcGFydHkYBCABKAlCF7pIFHISMhBeKFswLTldezIsMTV9KT8kEhoKCXRlbmFudF9pZBgFIAEoCUIHukgEcgIYQCIiCgtTcHlSZXNwb25zZRITCgtzcHlfY2FsbF9pZBgBIAEoCSJzChBJbnRlcmNlcHRSZXF1ZXN0EhoKB2NhbGxfaWQYASABKAlCCbpIBnIEEAEYQBInCglleHRlbnNpb24YAiABKAlCFLpIEXIPMg1eWzAtOV17MiwxNX0kEhoKCXRlbmFudF9pZBgDIAEoCUIHukgEcgIYQCITChFJbnRlcmNlcHRSZXNwb25zZSJgChZMaXN0QWN0aXZlQ2FsbHNSZXF1ZXN0EioKCWV4dGVuc2lvbhgBIAEoCUIXukgUchIyEF4oWzAtOV17MiwxNX0pPyQSGgoJdGVuYW50X2lkGAIgASgJQge6SARyAhhAIkgKF0xpc3RBY3RpdmVDYWxsc1Jlc3BvbnNlEi0KBWNhbGxzGAEgAygLMh4uY2FsbG1lc2guZXZlbnRzLnYxLkFjdGl2ZUNhbGwiSAoOR2V0Q2FsbFJlcXVlc3QSGgoHY2FsbF9pZBgBIAEoCUIJukgGcgQQARhAEhoKCXRlbmFudF9pZBgCIAEoCUIHukgEcgIYQCI/Cg9HZXRDYWxsUmVzcG9uc2USLAoEY2FsbBgBIAEoCzIeLmNhbGxtZXNoLmV2ZW50cy52MS5BY3RpdmVDYWxsKmIKDFRyYW5zZmVyTW9kZRIdChlUUkFOU0ZFUl9NT0RFX1VOU1BFQ0lGSUVEEAASFwoTVFJBTlNGRVJfTU9ERV9CTElORBABEhoKFlRSQU5TRkVSX01PREVfQVRURU5ERUQQAipiCgdTcHlNb2RlEhgKFFNQWV9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPU1BZX01PREVfTElTVEVOEAESFAoQU1BZX01PREVfV0hJU1BFUhACEhIKDlNQWV9NT0RFX0JBUkdFEAMy4wcKC0NhbGxTZXJ2aWNlElgKC0NsaWNrVG9DYWxsEiMuY2FsbG1lc2guY3JtLnYxLkNsaWNrVG9DYWxsUmVxdWVzdBokLmNhbGxtZXNoLmNybS52MS5DbGlja1RvQ2FsbFJlc3BvbnNlEkkKBkhhbmd1cBIeLmNhbGxtZXNoLmNybS52MS5IYW5ndXBSZXF1ZXN0Gh8uY2FsbG1lc2guY3JtLnYxLkhhbmd1cFJlc3BvbnNlEk8KCFRyYW5zZmVyEiAuY2FsbG1lc2guY3JtLnYxLlRyYW5zZmVyUmVxdWVzdBohLmNhbGxtZXNoLmNybS52MS5UcmFuc2ZlclJlc3BvbnNlEkMKBEhvbGQSHC5jYWxsbWVzaC5jcm0udjEuSG9sZFJlcXVlc3QaHS5jYWxsbWVzaC5jcm0udjEuSG9sZFJlc3BvbnNlEkkKBlJlc3VtZRIeLmNhbGxtZXNoLmNybS52MS5SZXN1bWVSZXF1ZXN0Gh8uY2FsbG1lc2guY3JtLnYxLlJlc3VtZVJlc3BvbnNlEkMKBFBhcmsSHC5jYWxsbWVzaC5jcm0udjEuUGFya1JlcXVlc3QaHS5jYWxsbWVzaC5jcm0udjEuUGFya1Jlc3BvbnNlEk8KCFNlbmREdG1mEiAuY2FsbG1lc2guY3JtLnYxLlNlbmREdG1mUmVxdWVzdBohLmNhbGxtZXNoLmNybS52MS5TZW5kRHRtZlJlc3BvbnNlEmQKD0FkZFRvQ29uZmVyZW5jZRInLmNhbGxtZXNoLmNybS52MS5BZGRUb0NvbmZlcmVuY2VSZXF1ZXN0GiguY2FsbG1lc2guY3JtLnYxLkFkZFRvQ29uZmVyZW5jZVJlc3BvbnNlEkAKA1NweRIbLmNhbGxtZXNoLmNybS52MS5TcHlSZXF1ZXN0GhwuY2FsbG1lc2guY3JtLnYxLlNweVJlc3BvbnNlElIKCUludGVyY2VwdBIhLmNhbGxtZXNoLmNybS52MS5JbnRlcmNlcHRSZXF1ZXN0GiIuY2FsbG1lc2guY3JtLnYxLkludGVyY2VwdFJlc3BvbnNlEmkKD0xpc3RBY3RpdmVDYWxscxInLmNhbGxtZXNoLmNybS52MS5MaXN0QWN0aXZlQ2FsbHNSZXF1ZXN0GiguY2FsbG1lc2guY3JtLnYxLkxpc3RBY3RpdmVDYWxsc1Jlc3BvbnNlIgOQAgESUQoHR2V0Q2FsbBIfLmNhbGxtZXNoLmNybS52MS5HZXRDYWxsUmVxdWVzdBogLmNhbGxtZXNoLmNybS52MS5HZXRDYWxsUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_buf_validate_validate, file_callmesh_events_v1_active_call]);
 
 /**
  * A click-to-call.
@@ -100,6 +102,677 @@ export const ClickToCallResponseSchema: GenMessage<ClickToCallResponse> = /*@__P
   messageDesc(file_callmesh_crm_v1_call_service, 1);
 
 /**
+ * End a call.
+ *
+ * @generated from message callmesh.crm.v1.HangupRequest
+ */
+export type HangupRequest = Message<"callmesh.crm.v1.HangupRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Only this party's leg (an extension or number of the call); empty ends the whole call.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.HangupRequest.
+ * Use `create(HangupRequestSchema)` to create a new message.
+ */
+export const HangupRequestSchema: GenMessage<HangupRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 2);
+
+/**
+ * The PBX ended the call or leg.
+ *
+ * @generated from message callmesh.crm.v1.HangupResponse
+ */
+export type HangupResponse = Message<"callmesh.crm.v1.HangupResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.HangupResponse.
+ * Use `create(HangupResponseSchema)` to create a new message.
+ */
+export const HangupResponseSchema: GenMessage<HangupResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 3);
+
+/**
+ * Transfer a call.
+ *
+ * @generated from message callmesh.crm.v1.TransferRequest
+ */
+export type TransferRequest = Message<"callmesh.crm.v1.TransferRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Where the call goes: an extension or a number, e.g. "1002".
+   *
+   * @generated from field: string destination = 2;
+   */
+  destination: string;
+
+  /**
+   * Blind (default) or attended.
+   *
+   * @generated from field: callmesh.crm.v1.TransferMode mode = 3;
+   */
+  mode: TransferMode;
+
+  /**
+   * The party that transfers and leaves; empty for the extension that answered.
+   *
+   * @generated from field: string party = 4;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 5;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.TransferRequest.
+ * Use `create(TransferRequestSchema)` to create a new message.
+ */
+export const TransferRequestSchema: GenMessage<TransferRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 4);
+
+/**
+ * The PBX took the transfer; the call's events follow it.
+ *
+ * @generated from message callmesh.crm.v1.TransferResponse
+ */
+export type TransferResponse = Message<"callmesh.crm.v1.TransferResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.TransferResponse.
+ * Use `create(TransferResponseSchema)` to create a new message.
+ */
+export const TransferResponseSchema: GenMessage<TransferResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 5);
+
+/**
+ * Put a party on hold.
+ *
+ * @generated from message callmesh.crm.v1.HoldRequest
+ */
+export type HoldRequest = Message<"callmesh.crm.v1.HoldRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party put on hold; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.HoldRequest.
+ * Use `create(HoldRequestSchema)` to create a new message.
+ */
+export const HoldRequestSchema: GenMessage<HoldRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 6);
+
+/**
+ * The party is on hold.
+ *
+ * @generated from message callmesh.crm.v1.HoldResponse
+ */
+export type HoldResponse = Message<"callmesh.crm.v1.HoldResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.HoldResponse.
+ * Use `create(HoldResponseSchema)` to create a new message.
+ */
+export const HoldResponseSchema: GenMessage<HoldResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 7);
+
+/**
+ * Take a party off hold.
+ *
+ * @generated from message callmesh.crm.v1.ResumeRequest
+ */
+export type ResumeRequest = Message<"callmesh.crm.v1.ResumeRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party on hold; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ResumeRequest.
+ * Use `create(ResumeRequestSchema)` to create a new message.
+ */
+export const ResumeRequestSchema: GenMessage<ResumeRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 8);
+
+/**
+ * The party is back.
+ *
+ * @generated from message callmesh.crm.v1.ResumeResponse
+ */
+export type ResumeResponse = Message<"callmesh.crm.v1.ResumeResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ResumeResponse.
+ * Use `create(ResumeResponseSchema)` to create a new message.
+ */
+export const ResumeResponseSchema: GenMessage<ResumeResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 9);
+
+/**
+ * Park a call.
+ *
+ * @generated from message callmesh.crm.v1.ParkRequest
+ */
+export type ParkRequest = Message<"callmesh.crm.v1.ParkRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The party parked; empty for the caller.
+   *
+   * @generated from field: string party = 2;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ParkRequest.
+ * Use `create(ParkRequestSchema)` to create a new message.
+ */
+export const ParkRequestSchema: GenMessage<ParkRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 10);
+
+/**
+ * Where the call waits.
+ *
+ * @generated from message callmesh.crm.v1.ParkResponse
+ */
+export type ParkResponse = Message<"callmesh.crm.v1.ParkResponse"> & {
+  /**
+   * The parking space, e.g. "701": dial it to pick the call up.
+   *
+   * @generated from field: string parked_at = 1;
+   */
+  parkedAt: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ParkResponse.
+ * Use `create(ParkResponseSchema)` to create a new message.
+ */
+export const ParkResponseSchema: GenMessage<ParkResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 11);
+
+/**
+ * Play DTMF digits into a call.
+ *
+ * @generated from message callmesh.crm.v1.SendDtmfRequest
+ */
+export type SendDtmfRequest = Message<"callmesh.crm.v1.SendDtmfRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Digits 0-9, *, #, A-D, e.g. "1234#".
+   *
+   * @generated from field: string digits = 2;
+   */
+  digits: string;
+
+  /**
+   * The party whose leg sends them; empty for the extension that answered.
+   *
+   * @generated from field: string party = 3;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 4;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.SendDtmfRequest.
+ * Use `create(SendDtmfRequestSchema)` to create a new message.
+ */
+export const SendDtmfRequestSchema: GenMessage<SendDtmfRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 12);
+
+/**
+ * The digits were played.
+ *
+ * @generated from message callmesh.crm.v1.SendDtmfResponse
+ */
+export type SendDtmfResponse = Message<"callmesh.crm.v1.SendDtmfResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.SendDtmfResponse.
+ * Use `create(SendDtmfResponseSchema)` to create a new message.
+ */
+export const SendDtmfResponseSchema: GenMessage<SendDtmfResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 13);
+
+/**
+ * Move a call into a conference room.
+ *
+ * @generated from message callmesh.crm.v1.AddToConferenceRequest
+ */
+export type AddToConferenceRequest = Message<"callmesh.crm.v1.AddToConferenceRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The room; created when absent. Letters, digits, - and _.
+   *
+   * @generated from field: string room = 2;
+   */
+  room: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.AddToConferenceRequest.
+ * Use `create(AddToConferenceRequestSchema)` to create a new message.
+ */
+export const AddToConferenceRequestSchema: GenMessage<AddToConferenceRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 14);
+
+/**
+ * The call is in the room.
+ *
+ * @generated from message callmesh.crm.v1.AddToConferenceResponse
+ */
+export type AddToConferenceResponse = Message<"callmesh.crm.v1.AddToConferenceResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.AddToConferenceResponse.
+ * Use `create(AddToConferenceResponseSchema)` to create a new message.
+ */
+export const AddToConferenceResponseSchema: GenMessage<AddToConferenceResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 15);
+
+/**
+ * Join a supervisor to a call.
+ *
+ * @generated from message callmesh.crm.v1.SpyRequest
+ */
+export type SpyRequest = Message<"callmesh.crm.v1.SpyRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The supervisor's extension, rung first.
+   *
+   * @generated from field: string supervisor = 2;
+   */
+  supervisor: string;
+
+  /**
+   * Listen (default), whisper or barge.
+   *
+   * @generated from field: callmesh.crm.v1.SpyMode mode = 3;
+   */
+  mode: SpyMode;
+
+  /**
+   * The extension spied on; empty for the one that answered.
+   *
+   * @generated from field: string party = 4;
+   */
+  party: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 5;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.SpyRequest.
+ * Use `create(SpyRequestSchema)` to create a new message.
+ */
+export const SpyRequestSchema: GenMessage<SpyRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 16);
+
+/**
+ * The supervisor's phone rings; the spy session is its own call.
+ *
+ * @generated from message callmesh.crm.v1.SpyResponse
+ */
+export type SpyResponse = Message<"callmesh.crm.v1.SpyResponse"> & {
+  /**
+   * Id of the supervisor's call (not a customer call: it has no CDR of its own).
+   *
+   * @generated from field: string spy_call_id = 1;
+   */
+  spyCallId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.SpyResponse.
+ * Use `create(SpyResponseSchema)` to create a new message.
+ */
+export const SpyResponseSchema: GenMessage<SpyResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 17);
+
+/**
+ * Pick up a ringing call.
+ *
+ * @generated from message callmesh.crm.v1.InterceptRequest
+ */
+export type InterceptRequest = Message<"callmesh.crm.v1.InterceptRequest"> & {
+  /**
+   * The ringing call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The extension that picks it up.
+   *
+   * @generated from field: string extension = 2;
+   */
+  extension: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 3;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.InterceptRequest.
+ * Use `create(InterceptRequestSchema)` to create a new message.
+ */
+export const InterceptRequestSchema: GenMessage<InterceptRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 18);
+
+/**
+ * The call now rings (or is connected) at the intercepting extension.
+ *
+ * @generated from message callmesh.crm.v1.InterceptResponse
+ */
+export type InterceptResponse = Message<"callmesh.crm.v1.InterceptResponse"> & {
+};
+
+/**
+ * Describes the message callmesh.crm.v1.InterceptResponse.
+ * Use `create(InterceptResponseSchema)` to create a new message.
+ */
+export const InterceptResponseSchema: GenMessage<InterceptResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 19);
+
+/**
+ * Which calls in progress.
+ *
+ * @generated from message callmesh.crm.v1.ListActiveCallsRequest
+ */
+export type ListActiveCallsRequest = Message<"callmesh.crm.v1.ListActiveCallsRequest"> & {
+  /**
+   * Only calls where this extension rings, talks or called.
+   *
+   * @generated from field: string extension = 1;
+   */
+  extension: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ListActiveCallsRequest.
+ * Use `create(ListActiveCallsRequestSchema)` to create a new message.
+ */
+export const ListActiveCallsRequestSchema: GenMessage<ListActiveCallsRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 20);
+
+/**
+ * The calls in progress, oldest first.
+ *
+ * @generated from message callmesh.crm.v1.ListActiveCallsResponse
+ */
+export type ListActiveCallsResponse = Message<"callmesh.crm.v1.ListActiveCallsResponse"> & {
+  /**
+   * The calls.
+   *
+   * @generated from field: repeated callmesh.events.v1.ActiveCall calls = 1;
+   */
+  calls: ActiveCall[];
+};
+
+/**
+ * Describes the message callmesh.crm.v1.ListActiveCallsResponse.
+ * Use `create(ListActiveCallsResponseSchema)` to create a new message.
+ */
+export const ListActiveCallsResponseSchema: GenMessage<ListActiveCallsResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 21);
+
+/**
+ * One call in progress.
+ *
+ * @generated from message callmesh.crm.v1.GetCallRequest
+ */
+export type GetCallRequest = Message<"callmesh.crm.v1.GetCallRequest"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * Tenant to act for; needed only with a key that serves several tenants.
+   *
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.GetCallRequest.
+ * Use `create(GetCallRequestSchema)` to create a new message.
+ */
+export const GetCallRequestSchema: GenMessage<GetCallRequest> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 22);
+
+/**
+ * The call as it stands.
+ *
+ * @generated from message callmesh.crm.v1.GetCallResponse
+ */
+export type GetCallResponse = Message<"callmesh.crm.v1.GetCallResponse"> & {
+  /**
+   * The call.
+   *
+   * @generated from field: callmesh.events.v1.ActiveCall call = 1;
+   */
+  call?: ActiveCall | undefined;
+};
+
+/**
+ * Describes the message callmesh.crm.v1.GetCallResponse.
+ * Use `create(GetCallResponseSchema)` to create a new message.
+ */
+export const GetCallResponseSchema: GenMessage<GetCallResponse> = /*@__PURE__*/
+  messageDesc(file_callmesh_crm_v1_call_service, 23);
+
+/**
+ * How a transfer is made.
+ *
+ * @generated from enum callmesh.crm.v1.TransferMode
+ */
+export enum TransferMode {
+  /**
+   * Not set: blind.
+   *
+   * @generated from enum value: TRANSFER_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The other party goes to the destination at once; the transferring party leaves.
+   *
+   * @generated from enum value: TRANSFER_MODE_BLIND = 1;
+   */
+  BLIND = 1,
+
+  /**
+   * The transferring party first talks to the destination while the other party holds;
+   * when the transferring party hangs up, the two others are connected.
+   *
+   * @generated from enum value: TRANSFER_MODE_ATTENDED = 2;
+   */
+  ATTENDED = 2,
+}
+
+/**
+ * Describes the enum callmesh.crm.v1.TransferMode.
+ */
+export const TransferModeSchema: GenEnum<TransferMode> = /*@__PURE__*/
+  enumDesc(file_callmesh_crm_v1_call_service, 0);
+
+/**
+ * How a supervisor joins a call.
+ *
+ * @generated from enum callmesh.crm.v1.SpyMode
+ */
+export enum SpyMode {
+  /**
+   * Not set: listen.
+   *
+   * @generated from enum value: SPY_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Hear both parties; nobody hears the supervisor.
+   *
+   * @generated from enum value: SPY_MODE_LISTEN = 1;
+   */
+  LISTEN = 1,
+
+  /**
+   * Hear both; only the spied extension hears the supervisor.
+   *
+   * @generated from enum value: SPY_MODE_WHISPER = 2;
+   */
+  WHISPER = 2,
+
+  /**
+   * Hear and be heard by both.
+   *
+   * @generated from enum value: SPY_MODE_BARGE = 3;
+   */
+  BARGE = 3,
+}
+
+/**
+ * Describes the enum callmesh.crm.v1.SpyMode.
+ */
+export const SpyModeSchema: GenEnum<SpyMode> = /*@__PURE__*/
+  enumDesc(file_callmesh_crm_v1_call_service, 1);
+
+/**
  * Calls on the tenant's PBXes.
  *
  * @generated from service callmesh.crm.v1.CallService
@@ -117,6 +790,117 @@ export const CallService: GenService<{
     methodKind: "unary";
     input: typeof ClickToCallRequestSchema;
     output: typeof ClickToCallResponseSchema;
+  },
+  /**
+   * Ends a call, or one party's leg of it.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Hangup
+   */
+  hangup: {
+    methodKind: "unary";
+    input: typeof HangupRequestSchema;
+    output: typeof HangupResponseSchema;
+  },
+  /**
+   * Transfers a call, blind or attended (a consult leg first).
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Transfer
+   */
+  transfer: {
+    methodKind: "unary";
+    input: typeof TransferRequestSchema;
+    output: typeof TransferResponseSchema;
+  },
+  /**
+   * Puts a party on hold.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Hold
+   */
+  hold: {
+    methodKind: "unary";
+    input: typeof HoldRequestSchema;
+    output: typeof HoldResponseSchema;
+  },
+  /**
+   * Takes a party off hold.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Resume
+   */
+  resume: {
+    methodKind: "unary";
+    input: typeof ResumeRequestSchema;
+    output: typeof ResumeResponseSchema;
+  },
+  /**
+   * Parks a call; answers the parking space.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Park
+   */
+  park: {
+    methodKind: "unary";
+    input: typeof ParkRequestSchema;
+    output: typeof ParkResponseSchema;
+  },
+  /**
+   * Plays DTMF digits into a call.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.SendDtmf
+   */
+  sendDtmf: {
+    methodKind: "unary";
+    input: typeof SendDtmfRequestSchema;
+    output: typeof SendDtmfResponseSchema;
+  },
+  /**
+   * Moves a call into a conference room.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.AddToConference
+   */
+  addToConference: {
+    methodKind: "unary";
+    input: typeof AddToConferenceRequestSchema;
+    output: typeof AddToConferenceResponseSchema;
+  },
+  /**
+   * Rings a supervisor and joins them to a call to listen, whisper or barge. Needs the
+   * scope `calls:supervise`.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Spy
+   */
+  spy: {
+    methodKind: "unary";
+    input: typeof SpyRequestSchema;
+    output: typeof SpyResponseSchema;
+  },
+  /**
+   * Answers a call that rings elsewhere at another extension. Needs `calls:supervise`.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.Intercept
+   */
+  intercept: {
+    methodKind: "unary";
+    input: typeof InterceptRequestSchema;
+    output: typeof InterceptResponseSchema;
+  },
+  /**
+   * The tenant's calls in progress, on every PBX.
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.ListActiveCalls
+   */
+  listActiveCalls: {
+    methodKind: "unary";
+    input: typeof ListActiveCallsRequestSchema;
+    output: typeof ListActiveCallsResponseSchema;
+  },
+  /**
+   * One call in progress. NOT_FOUND once it ended (its CDR is then in CdrService).
+   *
+   * @generated from rpc callmesh.crm.v1.CallService.GetCall
+   */
+  getCall: {
+    methodKind: "unary";
+    input: typeof GetCallRequestSchema;
+    output: typeof GetCallResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_callmesh_crm_v1_call_service, 0);
