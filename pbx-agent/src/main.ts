@@ -1,14 +1,14 @@
 import { create } from "@bufbuild/protobuf";
-import { type Command, CommandStatus, HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
 import { serve } from "@callmesh/platform/http/serve.js";
 import { runAsEntryPoint } from "@callmesh/platform/lifecycle.js";
 import { createLogger, type Logger } from "@callmesh/platform/logging.js";
 import { createMetricsRegistry } from "@callmesh/platform/metrics.js";
+import { createCommandRunner } from "./command-runner.js";
 import { type AgentConfig, parseAgentConfig } from "./config.js";
 import { createGatewayLink } from "./gateway-link.js";
 import { createPbxDriver } from "./pbx-driver-factory.js";
-import type { CommandOutcome } from "./ports/pbx-driver.js";
 import { openDiskSpool } from "./spool/disk-spool.js";
 import { agentVersion } from "./version.js";
 
@@ -34,21 +34,13 @@ export async function startAgent(config: AgentConfig, deps: { logger?: Logger } 
     logger.info({ connected }, connected ? "PBX connected" : "PBX disconnected"),
   );
 
-  const runCommand = async (command: Command): Promise<CommandOutcome> => {
-    switch (command.action.case) {
-      case "originate":
-        return driver.originate(command.action.value);
-      default:
-        return { status: CommandStatus.UNSUPPORTED, message: `unsupported command ${command.action.case}` };
-    }
-  };
   const link = createGatewayLink({
     gatewayUrl: config.CALLMESH_GATEWAY_URL,
     token: config.CALLMESH_AGENT_TOKEN,
     spool,
     logger,
     heartbeatMs: config.CALLMESH_HEARTBEAT_MS,
-    runCommand,
+    runCommand: createCommandRunner(driver),
     hello: () =>
       create(HelloSchema, {
         agentId: config.CALLMESH_AGENT_ID,
