@@ -1,14 +1,17 @@
 import { type Command, CommandStatus } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import type { CommandOutcome, PbxDriver } from "./ports/pbx-driver.js";
 
-/** Runs a gateway command on the PBX through its driver; what the driver cannot do is UNSUPPORTED. */
+/** Runs a gateway command on the PBX through its driver; a command with no action is UNSUPPORTED. */
 export function createCommandRunner(driver: PbxDriver): (command: Command) => Promise<CommandOutcome> {
   return async (command) => {
-    switch (command.action.case) {
+    const action = command.action;
+    switch (action.case) {
       case "originate":
-        return driver.originate(command.action.value);
+        return driver.originate(action.value);
+      case undefined:
+        return { status: CommandStatus.UNSUPPORTED, message: "command without an action" };
       default:
-        return { status: CommandStatus.UNSUPPORTED, message: `unsupported command ${command.action.case}` };
+        return driver.control(action);
     }
   };
 }

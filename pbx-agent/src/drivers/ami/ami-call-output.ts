@@ -89,7 +89,7 @@ export function buildCdr(call: TrackedCall, agentId: string, plan: NumberPlan): 
 }
 
 /** A channel as a leg of the Cdr; Local channels are legs too, with neither extension nor trunk. */
-function buildLeg(channel: TrackedChannel): CallLeg {
+export function buildLeg(channel: TrackedChannel): CallLeg {
   const leg = create(CallLegSchema, {
     pbxLegId: channel.uniqueid,
     channel: channel.name,

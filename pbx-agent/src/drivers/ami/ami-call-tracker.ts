@@ -16,7 +16,7 @@ import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami
 import { parseAmiTimestamp } from "./ami-time.js";
 import type { CallTrackerContext, IgnoreReason } from "./ami-tracker-context.js";
 
-export type { OriginateExpectation } from "./ami-call.js";
+export type { OriginateExpectation, TrackedCall, TrackedChannel } from "./ami-call.js";
 
 export interface AmiCallTrackerOptions extends NumberPlanOptions {
   /** Put on every CallEvent and Cdr; also seeds the ids of calls no click-to-call named. */
@@ -73,6 +73,10 @@ export interface AmiCallTracker {
   tick(): void;
   /** Emits the Cdr of every ended call now (end of a replay, shutdown). */
   flush(): void;
+  /** The call in progress with this id (ended calls, and supervisors' ChanSpy calls, are not). */
+  findCall(callId: string): TrackedCall | undefined;
+  /** Every call in progress, oldest first, as findCall() sees them. */
+  liveCalls(): TrackedCall[];
   /** Calls with channels still up. */
   readonly activeCalls: number;
   readonly stats: Readonly<AmiCallTrackerStats>;
@@ -143,6 +147,18 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   cancelOriginate(callId: string): void {
     this.#expected.delete(callId);
+  }
+
+  findCall(callId: string): TrackedCall | undefined {
+    if (callId === "") return undefined;
+    for (const call of this.#calls.values()) {
+      if (call.callId === callId && isLive(call)) return call;
+    }
+    return undefined;
+  }
+
+  liveCalls(): TrackedCall[] {
+    return [...this.#calls.values()].filter(isLive);
   }
 
   tick(): void {
@@ -369,4 +385,9 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       }
     }
   }
+}
+
+/** In progress and a customer call: not ended, not a ChanSpy being held back, not an unclaimed Asterisk 11 channel. */
+function isLive(call: TrackedCall): boolean {
+  return !call.ended && call.heldOutputs === undefined && !call.supervision && !call.provisional;
 }

@@ -32,6 +32,11 @@ export interface TrackedChannel {
   dialStatus: string;
   /** On hold (Hold seen, Unhold not yet). */
   held: boolean;
+  /**
+   * The driver's hold command put this channel into music on hold: its MusicOnHoldStart
+   * is the hold and its MusicOnHoldStop the resume (a phone's own hold sends Hold instead).
+   */
+  holdByCommand: boolean;
   hungUp: boolean;
 }
 
@@ -90,6 +95,7 @@ export function describeChannel(uniqueid: string, name: string, facts: ChannelFa
     q850Code: 0,
     dialStatus: "",
     held: false,
+    holdByCommand: false,
     hungUp: false,
   };
 }
@@ -148,6 +154,8 @@ export class TrackedCall {
   answeredBy = "";
   /** Extension a transfer or a park pickup last handed the call to. */
   transferredTo = "";
+  /** The parking space (`ParkingSpace`) while the call is parked, else "". */
+  parkedAt = "";
   /** Click-to-call: the agent picked up their phone. */
   agentAnswered = false;
   /** Click-to-call: Asterisk reported the Originate failed. */

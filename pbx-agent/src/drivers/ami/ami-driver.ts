@@ -1,17 +1,21 @@
 import { CommandStatus, type Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { Presence } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import { createInputSkips } from "../../normalize/input-skips.js";
-import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import type { CallOutput, CommandOutcome, ControlAction, PbxDriver } from "../../ports/pbx-driver.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
 import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
+import { type CallControlContexts, runCallControl } from "./ami-call-control.js";
 import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
 import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
-import type { NumberPlanOptions } from "./ami-number-plan.js";
+import type { AmiMessage } from "./ami-message.js";
+import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
 import { extensionStateRefusal, planOriginate } from "./ami-originate.js";
+import { type AmiPresenceTracker, createAmiPresenceTracker } from "./ami-presence.js";
 import { type AmiSkipReport, createAmiSkipReport } from "./ami-skip-report.js";
 
 export interface AmiDriverOptions extends NumberPlanOptions {
@@ -24,7 +28,11 @@ export interface AmiDriverOptions extends NumberPlanOptions {
   logger: Logger;
   /** Context of the extensions: where ExtensionState looks and the Originate dials from; default "from-internal". */
   originateContext?: string;
-  /** How long the agent's phone rings when the command gives no timeout; default 30 s. */
+  /** Hold: `hold,1` plays music on hold, `wait,1` keeps the other party; default "callmesh-hold". */
+  holdContext?: string;
+  /** AddToConference: `<room>,1` runs ConfBridge; default the originate context. */
+  conferenceContext?: string;
+  /** How the agent's (or a supervisor's) phone rings when the command gives no timeout; default 30 s. */
   defaultRingSeconds?: number;
   connectTimeoutMs?: number;
   actionTimeoutMs?: number;
@@ -62,6 +70,11 @@ class AmiPbxDriver implements AmiDriver {
   readonly #outputs: ListenerFanOut<CallOutput>;
   readonly #readiness: DriverReadiness;
   readonly #ticker: IntervalTicker;
+  readonly #plan: NumberPlan;
+  readonly #presence: AmiPresenceTracker;
+  readonly #presenceListeners: ListenerFanOut<Presence>;
+  /** Control commands waiting for an event (Park for its ParkedCall). */
+  readonly #eventWaiters = new Set<(event: AmiMessage) => boolean>();
 
   constructor(options: AmiDriverOptions) {
     this.#options = options;
@@ -85,7 +98,14 @@ class AmiPbxDriver implements AmiDriver {
     );
     this.#readiness = createDriverReadiness({ logger: this.#log, probeVersion: () => this.#probeVersion() });
     this.#ticker = createIntervalTicker(TICK_MS, () => this.#tick());
-    this.#connection.onEvent((event) => this.#tracker.handle(event));
+    this.#plan = createNumberPlan(options);
+    this.#presence = createAmiPresenceTracker({ agentId: options.agentId, plan: this.#plan });
+    this.#presenceListeners = createListenerFanOut({
+      logger: this.#log,
+      failureMessage: "presence listener failed",
+      logFields: (presence) => ({ extension: presence.extension }),
+    });
+    this.#connection.onEvent((event) => this.#onEvent(event));
     this.#connection.onConnectionChange((connected) => this.#readiness.connectionChanged(connected));
   }
 
@@ -119,6 +139,33 @@ class AmiPbxDriver implements AmiDriver {
 
   onConnectionChange(listener: (connected: boolean) => void): void {
     this.#readiness.onChange(listener);
+  }
+
+  onPresence(listener: (presence: Presence) => void): void {
+    this.#presenceListeners.add(listener);
+  }
+
+  control(action: ControlAction): Promise<CommandOutcome> {
+    const contexts: CallControlContexts = {
+      dial: this.#options.originateContext ?? "from-internal",
+      hold: this.#options.holdContext ?? "callmesh-hold",
+      conference: this.#options.conferenceContext ?? this.#options.originateContext ?? "from-internal",
+    };
+    return runCallControl(
+      {
+        tracker: this.#tracker,
+        presence: this.#presence,
+        plan: this.#plan,
+        agentId: this.#options.agentId,
+        contexts,
+        ringTimeoutMs: (this.#options.defaultRingSeconds ?? 30) * 1000,
+        log: this.#log,
+        connected: () => this.#connection.connected,
+        sendAction: (name, fields) => this.#connection.sendAction(name, fields),
+        expectEvent: (match, timeoutMs) => this.#expectEvent(match, timeoutMs),
+      },
+      action,
+    );
   }
 
   async originate(command: Originate): Promise<CommandOutcome> {
@@ -159,6 +206,30 @@ class AmiPbxDriver implements AmiDriver {
       log.warn({ err: error, status: outcome.status }, "originate failed");
       return outcome;
     }
+  }
+
+  #onEvent(event: AmiMessage): void {
+    this.#tracker.handle(event);
+    const presence = this.#presence.handle(event);
+    if (presence !== undefined) this.#presenceListeners.emit(presence);
+    for (const waiter of this.#eventWaiters) waiter(event);
+  }
+
+  #expectEvent(match: (event: AmiMessage) => boolean, timeoutMs: number): Promise<AmiMessage | undefined> {
+    return new Promise((resolve) => {
+      const waiter = (event: AmiMessage) => {
+        if (!match(event)) return false;
+        done(event);
+        return true;
+      };
+      const done = (event: AmiMessage | undefined) => {
+        clearTimeout(timer);
+        this.#eventWaiters.delete(waiter);
+        resolve(event);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.#eventWaiters.add(waiter);
+    });
   }
 
   #tick(): void {

@@ -1,3 +1,4 @@
+import type { TrackedCall, TrackedChannel } from "./ami-call.js";
 import { extensionOfChannel, extensionOfInterface } from "./ami-call-progress.js";
 import type { AmiMessage } from "./ami-message.js";
 import type { CallTrackerContext } from "./ami-tracker-context.js";
@@ -61,7 +62,9 @@ export function onAttendedTransfer(tracker: CallTrackerContext, message: AmiMess
 export function onParkedCall(tracker: CallTrackerContext, message: AmiMessage): void {
   const call = tracker.callOfChannel(message.get("ParkeeUniqueid"));
   const parkee = call?.channels.get(message.get("ParkeeUniqueid") ?? "");
-  if (call === undefined || parkee === undefined || parkee.held) return;
+  if (call === undefined || parkee === undefined) return;
+  call.parkedAt = message.get("ParkingSpace") ?? "";
+  if (parkee.held) return;
   parkee.held = true;
   tracker.emitHeld(call, tracker.timeOf(message), call.transferredTo || call.answeredBy, parkee.uniqueid);
 }
@@ -80,6 +83,7 @@ export function onUnParkedCall(tracker: CallTrackerContext, message: AmiMessage)
   const at = tracker.timeOf(message);
   const parkee = call.channels.get(message.get("ParkeeUniqueid") ?? "");
   if (parkee !== undefined) parkee.held = false;
+  call.parkedAt = "";
   const retriever = tracker.moveChannel(message.get("RetrieverUniqueid") ?? "", call, at);
   const extension =
     extensionOfChannel(retriever, tracker.plan) ||
@@ -96,4 +100,47 @@ export function onUnParkedCall(tracker: CallTrackerContext, message: AmiMessage)
 export function onChanSpyStart(tracker: CallTrackerContext, message: AmiMessage): void {
   const call = tracker.callOf(message.get("SpyerLinkedid")) ?? tracker.callOfChannel(message.get("SpyerUniqueid"));
   if (call !== undefined) call.supervision = true;
+}
+
+/**
+ * `MusicOnHoldStart`: music on hold started on a channel. Only a hold the driver's own
+ * command asked for counts (a phone's hold sends Hold, and plays music to the other
+ * party, which is no hold of theirs); see the hold command in ami-call-control.ts.
+ */
+export function onMusicOnHoldStart(tracker: CallTrackerContext, message: AmiMessage): void {
+  // Looked up by channel, uncounted: most music on hold is not ours (queues, parking, phones' holds).
+  const call = tracker.callOfChannel(message.get("Uniqueid"));
+  const channel = call?.channels.get(message.get("Uniqueid") ?? "");
+  if (call === undefined || channel === undefined || !channel.holdByCommand || channel.held) return;
+  channel.held = true;
+  tracker.emitHeld(
+    call,
+    tracker.timeOf(message),
+    extensionOfChannel(channel, tracker.plan) || partyName(call, channel),
+    channel.uniqueid,
+  );
+}
+
+/**
+ * `MusicOnHoldStop`, or `BridgeEnter`, of a channel the driver's hold command put on hold:
+ * the Resume command's Bridge joined it to the other party again.
+ */
+export function onMusicOnHoldStop(tracker: CallTrackerContext, message: AmiMessage): void {
+  // Looked up by channel, uncounted: most music on hold is not ours (queues, parking, phones' holds).
+  const call = tracker.callOfChannel(message.get("Uniqueid"));
+  const channel = call?.channels.get(message.get("Uniqueid") ?? "");
+  if (call === undefined || channel === undefined || !channel.holdByCommand || !channel.held) return;
+  channel.held = false;
+  channel.holdByCommand = false;
+  tracker.emitResumed(
+    call,
+    tracker.timeOf(message),
+    extensionOfChannel(channel, tracker.plan) || partyName(call, channel),
+    channel.uniqueid,
+  );
+}
+
+/** A channel that is no extension: the number it dialed, or the caller's number for the first one. */
+function partyName(call: TrackedCall, channel: TrackedChannel): string {
+  return channel.dialedNumber || (channel === call.first ? call.fromNumber : "");
 }

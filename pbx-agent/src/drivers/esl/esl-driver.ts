@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { CommandStatus, type Originate } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
+import type { Presence } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
-import type { CallOutput, CommandOutcome, PbxDriver } from "../../ports/pbx-driver.js";
+import type { CallOutput, CommandOutcome, ControlAction, PbxDriver } from "../../ports/pbx-driver.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
 import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
@@ -124,6 +125,14 @@ class EslPbxDriver implements EslDriver {
   onConnectionChange(listener: (connected: boolean) => void): void {
     this.#readiness.onChange(listener);
   }
+
+  /** Call control is not implemented on FreeSWITCH yet. */
+  async control(action: ControlAction): Promise<CommandOutcome> {
+    return { status: CommandStatus.UNSUPPORTED, message: `${action.case} is not supported on FreeSWITCH yet` };
+  }
+
+  /** Presence is not reported on FreeSWITCH yet. */
+  onPresence(_listener: (presence: Presence) => void): void {}
 
   async originate(command: Originate): Promise<CommandOutcome> {
     const log = this.#log.child({ callId: command.callId });

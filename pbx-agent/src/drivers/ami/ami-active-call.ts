@@ -1,0 +1,41 @@
+import { create } from "@bufbuild/protobuf";
+import { type ActiveCall, ActiveCallSchema, ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import type { TrackedCall } from "./ami-call.js";
+import { buildLeg } from "./ami-call-output.js";
+import { ringingExtensions } from "./ami-call-parties.js";
+import type { NumberPlan } from "./ami-number-plan.js";
+import { timestampFromMicros } from "./ami-time.js";
+
+/** A call in progress as ListCalls shows it: the tracker's knowledge now, legs so far included. */
+export function buildActiveCall(call: TrackedCall, agentId: string, plan: NumberPlan): ActiveCall {
+  const active = create(ActiveCallSchema, {
+    callId: call.callId,
+    agentId,
+    pbxCallId: call.linkedid,
+    direction: call.direction(plan),
+    fromNumber: call.fromNumber,
+    toNumber: call.destination,
+    callerIdNumber: call.callerIdNumber,
+    callerIdName: call.callerIdName,
+    trunk: call.trunk,
+    queue: call.queue,
+    state: stateOf(call),
+    answeredBy: call.transferredTo || call.answeredBy,
+    ringingExtensions: ringingExtensions(call),
+    startedAt: timestampFromMicros(call.startedUs),
+    legs: [...call.channels.values()].map(buildLeg),
+    variables: call.echoedVariables(),
+    parkedAt: call.parkedAt,
+  });
+  if (call.answeredUs !== undefined) active.answeredAt = timestampFromMicros(call.answeredUs);
+  return active;
+}
+
+function stateOf(call: TrackedCall): ActiveCallState {
+  if (call.parkedAt !== "") return ActiveCallState.PARKED;
+  if (call.answeredUs === undefined) return call.queue !== "" ? ActiveCallState.QUEUED : ActiveCallState.RINGING;
+  for (const channel of call.channels.values()) {
+    if (channel.held && !channel.hungUp) return ActiveCallState.HELD;
+  }
+  return ActiveCallState.ANSWERED;
+}

@@ -1,0 +1,360 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  type AddToConference,
+  CallListSchema,
+  CommandStatus,
+  type HangupCall,
+  type HoldCall,
+  type InterceptCall,
+  type ParkCall,
+  PresenceListSchema,
+  type ResumeCall,
+  type SendDtmf,
+  type SpyCall,
+  SpyMode,
+  type TransferCall,
+  TransferMode,
+} from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { CommandOutcome, ControlAction } from "../../ports/pbx-driver.js";
+import { commandOutcomeOfError } from "../command-outcome.js";
+import type { AmiActionFields } from "./ami-action.js";
+import { buildActiveCall } from "./ami-active-call.js";
+import type { TrackedCall, TrackedChannel } from "./ami-call.js";
+import { callerOf, channelOfParty, holderOf, liveParties, otherParty, ringingExtensions } from "./ami-call-parties.js";
+import type { AmiCallTracker } from "./ami-call-tracker.js";
+import type { AmiMessage } from "./ami-message.js";
+import type { NumberPlan } from "./ami-number-plan.js";
+import type { AmiPresenceTracker } from "./ami-presence.js";
+import { outcomeOfResponse } from "./ami-refusal.js";
+
+/** Where the control commands send channels in the dialplan (see docs/agent.md, "Call control on Asterisk"). */
+export interface CallControlContexts {
+  /** Transfers, intercepts and the supervisor's Local channel dial here; FreePBX `from-internal`. */
+  dial: string;
+  /** Hold: `hold,1` plays music on hold to the held party, `wait,1` keeps the other one; `callmesh-hold`. */
+  hold: string;
+  /** AddToConference: `<room>,1` enters the ConfBridge room; `from-internal`. */
+  conference: string;
+}
+
+export interface CallControlDeps {
+  readonly tracker: AmiCallTracker;
+  readonly presence: AmiPresenceTracker;
+  readonly plan: NumberPlan;
+  readonly agentId: string;
+  readonly contexts: CallControlContexts;
+  /** How long a supervisor's phone rings for a Spy. */
+  readonly ringTimeoutMs: number;
+  readonly log: Logger;
+  connected(): boolean;
+  sendAction(action: string, fields: AmiActionFields): Promise<AmiMessage>;
+  /** Starts waiting for an event now; resolves with it, or undefined after `timeoutMs`. */
+  expectEvent(match: (event: AmiMessage) => boolean, timeoutMs: number): Promise<AmiMessage | undefined>;
+}
+
+/** How long Park waits for the ParkedCall event that names the space. */
+const PARKED_CALL_WAIT_MS = 3000;
+/** What an extension, a number or a room may contain: nothing that changes the dialplan or the channel. */
+const DIALABLE = /^[0-9A-Za-z+*#_-]{1,64}$/;
+const DTMF = /^[0-9*#A-Da-d]{1,64}$/;
+
+type Handler<C extends ControlAction["case"]> = (
+  deps: CallControlDeps,
+  command: Extract<ControlAction, { case: C }>["value"],
+) => Promise<CommandOutcome>;
+
+/** A command on a call the agent tracks: CALL_NOT_FOUND when it tracks none by that id, without asking the PBX. */
+function onCall<T extends { callId: string }>(
+  run: (deps: CallControlDeps, call: TrackedCall, command: T) => Promise<CommandOutcome>,
+): (deps: CallControlDeps, command: T) => Promise<CommandOutcome> {
+  return async (deps, command) => {
+    const call = deps.tracker.findCall(command.callId);
+    if (call === undefined)
+      return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${command.callId} in progress` };
+    if (!deps.connected()) return { status: CommandStatus.PBX_UNREACHABLE, message: "not connected to the PBX" };
+    return run(deps, call, command);
+  };
+}
+
+const wrongState = (message: string): CommandOutcome => ({ status: CommandStatus.WRONG_CALL_STATE, message });
+const refused = (message: string): CommandOutcome => ({ status: CommandStatus.PBX_REFUSED, message });
+
+/** Sends one action; its response (or the failure to get one) becomes the outcome. */
+async function send(deps: CallControlDeps, action: string, fields: AmiActionFields): Promise<CommandOutcome> {
+  try {
+    return outcomeOfResponse(action, await deps.sendAction(action, fields));
+  } catch (error) {
+    return commandOutcomeOfError(error);
+  }
+}
+
+/** The party named, or `fallback` when none is; a party the call does not have is WRONG_CALL_STATE. */
+function partyOrDefault(
+  call: TrackedCall,
+  party: string,
+  fallback: (call: TrackedCall) => TrackedChannel | undefined,
+): TrackedChannel | CommandOutcome {
+  const channel = party === "" ? fallback(call) : channelOfParty(call, party);
+  if (channel !== undefined) return channel;
+  return wrongState(party === "" ? "the call has no such party now" : `party ${party} is not on the call`);
+}
+
+const isOutcome = (value: TrackedChannel | CommandOutcome): value is CommandOutcome => "status" in value;
+
+/** Hangup: the party's channel, or every live channel of the call (a channel already gone is fine). */
+const hangup = onCall<HangupCall>(async (deps, call, command) => {
+  const targets = command.party === "" ? liveParties(call) : [channelOfParty(call, command.party)];
+  if (targets.length === 0 || targets[0] === undefined) {
+    return wrongState(
+      command.party === "" ? "the call has no live channel" : `party ${command.party} is not on the call`,
+    );
+  }
+  let outcome: CommandOutcome | undefined;
+  for (const channel of targets) {
+    if (channel === undefined) continue;
+    const result = await send(deps, "Hangup", { Channel: channel.name, Cause: 16 });
+    if (result.status === CommandStatus.OK || outcome === undefined || outcome.status !== CommandStatus.OK) {
+      outcome = result;
+    }
+  }
+  return outcome ?? wrongState("nothing to hang up");
+});
+
+/**
+ * Transfer. Blind: `BlindTransfer` of the transferring party's channel to `<destination>@<dial
+ * context>`; when Asterisk refuses it (not permitted, a channel in no bridge), the other party is
+ * `Redirect`ed there instead and the transferring party is left alone (Asterisk hangs it up).
+ * Attended: `Atxfer`, Asterisk's own attended transfer: the other party holds while the
+ * transferring one consults; the transferring party hanging up completes it.
+ */
+const transfer = onCall<TransferCall>(async (deps, call, command) => {
+  if (!DIALABLE.test(command.destination)) return refused("invalid destination");
+  if (call.answeredUs === undefined) return wrongState("the call is not answered");
+  const transferer = partyOrDefault(call, command.party, holderOf);
+  if (isOutcome(transferer)) return transferer;
+  const context = deps.contexts.dial;
+  if (command.mode === TransferMode.ATTENDED) {
+    return send(deps, "Atxfer", { Channel: transferer.name, Exten: command.destination, Context: context });
+  }
+  const blind = await send(deps, "BlindTransfer", {
+    Channel: transferer.name,
+    Exten: command.destination,
+    Context: context,
+  });
+  if (blind.status !== CommandStatus.PBX_REFUSED && blind.status !== CommandStatus.WRONG_CALL_STATE) return blind;
+  const other = otherParty(call, transferer);
+  if (other === undefined) return blind;
+  deps.log.info({ callId: call.callId, reason: blind.message }, "BlindTransfer refused; redirecting the other party");
+  const redirect = await send(deps, "Redirect", {
+    Channel: other.name,
+    Context: context,
+    Exten: command.destination,
+    Priority: 1,
+  });
+  return redirect.status === CommandStatus.OK
+    ? { ...redirect, message: `${blind.message}; redirected instead` }
+    : redirect;
+});
+
+/**
+ * Hold: PJSIP has no AMI hold, so the held party is `Redirect`ed to `hold,1` of the hold
+ * context (MusicOnHold) and the other party with it (ExtraChannel) to `wait,1`, so that
+ * Asterisk does not hang the lone one up. The held party's MusicOnHoldStart is the HELD event.
+ */
+const hold = onCall<HoldCall>(async (deps, call, command) => {
+  if (call.answeredUs === undefined) return wrongState("the call is not answered");
+  const held = partyOrDefault(call, command.party, callerOf);
+  if (isOutcome(held)) return held;
+  if (held.held) return wrongState("the party is on hold already");
+  const other = otherParty(call, held);
+  if (other === undefined) return wrongState("nobody else is on the call");
+  const context = deps.contexts.hold;
+  held.holdByCommand = true;
+  const outcome = await send(deps, "Redirect", {
+    Channel: held.name,
+    Context: context,
+    Exten: "hold",
+    Priority: 1,
+    ExtraChannel: other.name,
+    ExtraContext: context,
+    ExtraExten: "wait",
+    ExtraPriority: 1,
+  });
+  if (outcome.status !== CommandStatus.OK) held.holdByCommand = false;
+  return outcome;
+});
+
+/**
+ * Resume: the held party and the waiting one are joined again by the `Bridge` action;
+ * MusicOnHoldStop (or the held channel entering the bridge) is the RESUMED event. Only a
+ * hold made by the Hold command can be resumed so: a phone's own hold is the phone's.
+ */
+const resume = onCall<ResumeCall>(async (deps, call, command) => {
+  const held = partyOrDefault(call, command.party, callerOf);
+  if (isOutcome(held)) return held;
+  if (!held.held || !held.holdByCommand) return wrongState("the party is not on hold by a Hold command");
+  const other = otherParty(call, held);
+  if (other === undefined) return wrongState("nobody else is on the call");
+  return send(deps, "Bridge", { Channel1: held.name, Channel2: other.name, Tone: "no" });
+});
+
+/**
+ * Park: `Park` of the party's channel with the other party as TimeoutChannel (who gets the
+ * call back when nobody picks it up), as ast-real-21u; the ParkedCall event names the space.
+ */
+const park = onCall<ParkCall>(async (deps, call, command) => {
+  if (call.answeredUs === undefined) return wrongState("the call is not answered");
+  const parkee = partyOrDefault(call, command.party, callerOf);
+  if (isOutcome(parkee)) return parkee;
+  if (call.parkedAt !== "") return wrongState(`the call is parked at ${call.parkedAt} already`);
+  const other = otherParty(call, parkee);
+  const parked = deps.expectEvent(
+    (event) => event.event === "ParkedCall" && event.get("ParkeeUniqueid") === parkee.uniqueid,
+    PARKED_CALL_WAIT_MS,
+  );
+  const outcome = await send(deps, "Park", {
+    Channel: parkee.name,
+    ...(other === undefined ? {} : { TimeoutChannel: other.name }),
+  });
+  if (outcome.status !== CommandStatus.OK) return outcome;
+  const space = (await parked)?.get("ParkingSpace") ?? call.parkedAt;
+  return { ...outcome, detail: { case: "parkedAt", value: space } };
+});
+
+const SPY_OPTIONS: Record<SpyMode, string> = {
+  [SpyMode.UNSPECIFIED]: "q",
+  [SpyMode.LISTEN]: "q",
+  [SpyMode.WHISPER]: "qw",
+  [SpyMode.BARGE]: "qB",
+};
+
+/**
+ * Spy: an async `Originate` that rings the supervisor through `Local/<supervisor>@<dial
+ * context>` and, once they answer, runs ChanSpy on the spied party's device (as ast-real-19s:
+ * `Data: PJSIP/1001,q`; `qw` whispers, `qB` barges). The tracker keeps that call out of the CRM.
+ */
+const spy = onCall<SpyCall>(async (deps, call, command) => {
+  if (!DIALABLE.test(command.supervisor)) return refused("invalid supervisor extension");
+  if (call.answeredUs === undefined) return wrongState("the call is not answered");
+  const spied = partyOrDefault(call, command.party, holderOf);
+  if (isOutcome(spied)) return spied;
+  if (spied.extension === command.supervisor) return wrongState("the supervisor is on the call");
+  const device = `${spied.parsed.tech}/${spied.extension || spied.parsed.resource}`;
+  return send(deps, "Originate", {
+    Channel: `Local/${command.supervisor}@${deps.contexts.dial}`,
+    Application: "ChanSpy",
+    Data: `${device},${SPY_OPTIONS[command.mode] ?? "q"}`,
+    Timeout: deps.ringTimeoutMs,
+    Async: "true",
+  });
+});
+
+/**
+ * Intercept: the caller's channel of a ringing call is `Redirect`ed to `<extension>@<dial
+ * context>`: Asterisk cancels the ringing phones and rings the intercepting one. Works with any
+ * dialplan, ring groups and queues alike, with no pickup groups to configure.
+ */
+const intercept = onCall<InterceptCall>(async (deps, call, command) => {
+  if (!DIALABLE.test(command.extension)) return refused("invalid extension");
+  if (call.answeredUs !== undefined) return wrongState("the call is answered already");
+  if (ringingExtensions(call).length === 0) return wrongState("the call rings no extension");
+  const caller = callerOf(call);
+  if (caller === undefined) return wrongState("the call has no caller channel");
+  return send(deps, "Redirect", {
+    Channel: caller.name,
+    Context: deps.contexts.dial,
+    Exten: command.extension,
+    Priority: 1,
+  });
+});
+
+/**
+ * SendDtmf: `PlayDTMF`, one digit per action, on the other party's channel, i.e. sent out
+ * to them as if the party had pressed the keys; played into the party's own channel as
+ * received DTMF they would cross the bridge's feature detection (`*2`, `##` transfer codes).
+ */
+const sendDtmf = onCall<SendDtmf>(async (deps, call, command) => {
+  if (!DTMF.test(command.digits)) return refused("digits must be 0-9, *, #, A-D");
+  if (call.answeredUs === undefined) return wrongState("the call is not answered");
+  const sender = partyOrDefault(call, command.party, holderOf);
+  if (isOutcome(sender)) return sender;
+  const target = otherParty(call, sender);
+  if (target === undefined) return wrongState("nobody else is on the call");
+  for (const digit of command.digits) {
+    const outcome = await send(deps, "PlayDTMF", { Channel: target.name, Digit: digit });
+    if (outcome.status !== CommandStatus.OK) return outcome;
+  }
+  return { status: CommandStatus.OK, message: `${command.digits.length} DTMF digits sent` };
+});
+
+/**
+ * AddToConference: every live party is `Redirect`ed to `<room>,1` of the conference context
+ * (the dialplan runs ConfBridge there), two at a time (Channel and ExtraChannel) so that
+ * neither is hung up for being left alone in the bridge.
+ */
+const addToConference = onCall<AddToConference>(async (deps, call, command) => {
+  if (!DIALABLE.test(command.room)) return refused("invalid room");
+  const parties = liveParties(call);
+  if (parties.length === 0) return wrongState("the call has no live channel");
+  const context = deps.contexts.conference;
+  let outcome: CommandOutcome = wrongState("nothing to move");
+  for (let i = 0; i < parties.length; i += 2) {
+    const [one, two] = [parties[i], parties[i + 1]];
+    if (one === undefined) break;
+    outcome = await send(deps, "Redirect", {
+      Channel: one.name,
+      Context: context,
+      Exten: command.room,
+      Priority: 1,
+      ...(two === undefined
+        ? {}
+        : { ExtraChannel: two.name, ExtraContext: context, ExtraExten: command.room, ExtraPriority: 1 }),
+    });
+    if (outcome.status !== CommandStatus.OK) return outcome;
+  }
+  return outcome;
+});
+
+/** ListCalls: the tracker's calls in progress (no PBX round trip), or the one asked for. */
+const listCalls: Handler<"listCalls"> = async (deps, command) => {
+  const calls =
+    command.callId === ""
+      ? deps.tracker.liveCalls()
+      : [deps.tracker.findCall(command.callId)].filter((call) => call !== undefined);
+  if (command.callId !== "" && calls.length === 0) {
+    return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${command.callId} in progress` };
+  }
+  const list = create(CallListSchema, { calls: calls.map((call) => buildActiveCall(call, deps.agentId, deps.plan)) });
+  return { status: CommandStatus.OK, message: `${list.calls.length} calls`, detail: { case: "calls", value: list } };
+};
+
+/** ListPresence: the latest state of every extension Asterisk reported. */
+const listPresence: Handler<"listPresence"> = async (deps) => {
+  const list = create(PresenceListSchema, { entries: deps.presence.list() });
+  return {
+    status: CommandStatus.OK,
+    message: `${list.entries.length} extensions`,
+    detail: { case: "presence", value: list },
+  };
+};
+
+const HANDLERS: { [C in ControlAction["case"]]: Handler<C> } = {
+  hangup,
+  transfer,
+  hold,
+  resume,
+  park,
+  spy,
+  intercept,
+  sendDtmf,
+  addToConference,
+  listCalls,
+  listPresence,
+};
+
+/** Runs one call-control command on Asterisk. */
+export function runCallControl(deps: CallControlDeps, action: ControlAction): Promise<CommandOutcome> {
+  const handler = HANDLERS[action.case] as Handler<typeof action.case>;
+  return handler(deps, action.value as never);
+}

@@ -1,0 +1,46 @@
+import { CommandStatus } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import type { CommandOutcome } from "../../ports/pbx-driver.js";
+import type { AmiMessage } from "./ami-message.js";
+
+/**
+ * Asterisk's `Response: Error` texts (main/manager.c, res/res_parking/parking_manager.c,
+ * main/features.c of Asterisk 20) and what they mean for the command:
+ * - the channel is gone (the call or that party ended meanwhile) → CALL_NOT_FOUND:
+ *   "No such channel" (Hangup), "Channel does not exist: <name>" (Redirect, Park),
+ *   "Channel not found" (PlayDTMF), "Channel specified does not exist" (BlindTransfer,
+ *   Atxfer), "Channel1 does not exist: <name>" (Bridge);
+ * - the call is not in a state for it → WRONG_CALL_STATE: "Transfer not permitted",
+ *   "Transfer invalid", "Redirect failed, channel not up.", "… is not bridged";
+ * - the destination is unknown → EXTENSION_UNKNOWN: "Extension does not exist.",
+ *   "Extension not found";
+ * - anything else ("Transfer failed", "Park action failed", "Permission denied") → PBX_REFUSED.
+ */
+const CHANNEL_GONE = [
+  /^No such channel/i,
+  /^Channel (\d )?does not exist/i,
+  /^Channel\d does not exist/i,
+  /^Channel not found/i,
+  /^Channel specified does not exist/i,
+];
+const WRONG_STATE = [
+  /^Transfer not permitted/i,
+  /^Transfer invalid/i,
+  /channel not up/i,
+  /not bridged/i,
+  /not in a bridge/i,
+];
+const UNKNOWN_EXTENSION = [/^Extension does not exist/i, /^Extension not found/i];
+
+/** The outcome of an action's response: OK on Success, else the refusal its message means. */
+export function outcomeOfResponse(action: string, response: AmiMessage): CommandOutcome {
+  const message = response.get("Message") ?? "";
+  if (response.response === "Success") return { status: CommandStatus.OK, message: message || `${action} accepted` };
+  return { status: statusOfRefusal(message), message: `${action} refused: ${message || response.response || ""}` };
+}
+
+export function statusOfRefusal(message: string): CommandStatus {
+  if (CHANNEL_GONE.some((pattern) => pattern.test(message))) return CommandStatus.CALL_NOT_FOUND;
+  if (WRONG_STATE.some((pattern) => pattern.test(message))) return CommandStatus.WRONG_CALL_STATE;
+  if (UNKNOWN_EXTENSION.some((pattern) => pattern.test(message))) return CommandStatus.EXTENSION_UNKNOWN;
+  return CommandStatus.PBX_REFUSED;
+}
