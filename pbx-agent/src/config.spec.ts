@@ -119,17 +119,20 @@ describe("agent config file (CALLMESH_AGENT_CONFIG)", () => {
 
   it("names an unknown key and the file", () => {
     write({ CALLMESH_AGENT_TOKEN: "t", AMI_SECRET: "s", AMI_HOTS: "pbx", CALLMESH_AGENT_CONFIG: "/other.json" });
-    rejects({}, new RegExp(`AMI_HOTS \\(in ${escape(file)}\\): unknown setting`));
-    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG \\(in ${escape(file)}\\): unknown setting`));
+    rejects({}, new RegExp(`AMI_HOTS \\(in ${literal(file)}\\): unknown setting`));
+    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG \\(in ${literal(file)}\\): unknown setting`));
   });
 
   it("names a bad value, the key and where it came from", () => {
     write({ CALLMESH_AGENT_TOKEN: "t", AMI_SECRET: "s", CALLMESH_HEARTBEAT_MS: 5, CALLMESH_SPOOL_LIMIT_BYTES: "lots" });
-    rejects({}, new RegExp(`CALLMESH_HEARTBEAT_MS \\(in ${escape(file)}\\): .*>=100`));
-    rejects({}, new RegExp(`CALLMESH_SPOOL_LIMIT_BYTES \\(in ${escape(file)}\\): expected a size`));
+    rejects({}, new RegExp(`CALLMESH_HEARTBEAT_MS \\(in ${literal(file)}\\): .*>=100`));
+    rejects({}, new RegExp(`CALLMESH_SPOOL_LIMIT_BYTES \\(in ${literal(file)}\\): expected a size`));
     rejects({ CALLMESH_HEARTBEAT_MS: "soon" }, /CALLMESH_HEARTBEAT_MS \(from the environment\): /);
     write({ CALLMESH_AGENT_TOKEN: "t", AMI_SECRET: { value: "s3cret" }, AMI_PORT: [5038] });
-    rejects({}, new RegExp(`AMI_SECRET \\(in ${escape(file)}\\): expected a string, number or boolean, got an object`));
+    rejects(
+      {},
+      new RegExp(`AMI_SECRET \\(in ${literal(file)}\\): expected a string, number or boolean, got an object`),
+    );
     rejects({}, /AMI_PORT .*got a list/);
     assert.throws(
       () => parseAgentConfig({ CALLMESH_AGENT_CONFIG: file }),
@@ -139,10 +142,10 @@ describe("agent config file (CALLMESH_AGENT_CONFIG)", () => {
   });
 
   it("says why a file cannot be used: missing, unreadable, not JSON, not an object", () => {
-    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG: cannot read ${escape(file)}: ENOENT`));
+    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG: cannot read ${literal(file)}: ENOENT`));
     rejects({ CALLMESH_AGENT_CONFIG: dir }, /CALLMESH_AGENT_CONFIG: cannot read .*EISDIR/);
     writeFileSync(file, "{ CALLMESH_AGENT_TOKEN: t }");
-    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG: ${escape(file)} is not JSON`));
+    rejects({}, new RegExp(`CALLMESH_AGENT_CONFIG: ${literal(file)} is not JSON`));
     write(["CALLMESH_AGENT_TOKEN=t"]);
     rejects({}, /must hold one JSON object of settings/);
   });
@@ -166,4 +169,4 @@ describe("agent config file (CALLMESH_AGENT_CONFIG)", () => {
   });
 });
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
