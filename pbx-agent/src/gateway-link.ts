@@ -1,12 +1,16 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  type AgentNotice,
   AgentService,
   type Command,
   type ConnectRequest,
   ConnectRequestSchema,
+  type HeartbeatSchema,
   type Hello,
 } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { AgentEventKind } from "@callmesh/gen/callmesh/events/v1/agent_event_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { Counter, type Registry } from "@callmesh/platform/metrics.js";
 import { createClient } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -15,6 +19,15 @@ import type { CommandOutcome } from "./ports/pbx-driver.js";
 import type { DiskSpool } from "./spool/disk-spool.js";
 
 type OutgoingMessage = MessageInitShape<typeof ConnectRequestSchema>["message"];
+
+/** What a heartbeat says: health of the host, the spool and the PBX connection. */
+export type HeartbeatInit = MessageInitShape<typeof HeartbeatSchema>;
+
+/** A notice for the fleet: what happened to the agent, in words for people. */
+export type NoticeInit = Pick<AgentNotice, "kind" | "message">;
+
+/** Notices kept while the gateway is unreachable; older ones are dropped (and logged). */
+const maxQueuedNotices = 32;
 
 export interface GatewayLinkOptions {
   gatewayUrl: string;
@@ -26,6 +39,10 @@ export interface GatewayLinkOptions {
   /** Runs a command from the gateway on the PBX. */
   runCommand(command: Command): Promise<CommandOutcome>;
   heartbeatMs: number;
+  /** What each heartbeat carries; read at every interval. */
+  heartbeat(): HeartbeatInit | Promise<HeartbeatInit>;
+  /** Where the link's counters go. */
+  metrics?: Registry;
   /** Items per batch. */
   batchSize?: number;
   /** Most batches sent and not yet acked. */
@@ -34,6 +51,11 @@ export interface GatewayLinkOptions {
 
 export interface GatewayLink {
   readonly connected: boolean;
+  /**
+   * Tells the gateway at once, out of band (not spooled: it may be the spool that is full).
+   * Sent on the live stream, or queued (the last 32) until the next stream is welcomed.
+   */
+  notify(notice: NoticeInit): void;
   start(): void;
   stop(): Promise<void>;
 }
@@ -53,6 +75,31 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
   let connected = false;
   let wake: () => void = () => {};
   spool.onDurable(() => wake());
+  const notices: NoticeInit[] = [];
+  let sendNotice: ((notice: NoticeInit) => void) | undefined;
+  const heartbeatFailures = new Counter({
+    name: "callmesh_agent_heartbeat_send_failures_total",
+    help: "Heartbeats that could not be built or sent to the gateway, by reason",
+    labelNames: ["reason"],
+    registers: options.metrics ? [options.metrics] : [],
+  });
+  const heartbeatsSent = new Counter({
+    name: "callmesh_agent_heartbeats_sent_total",
+    help: "Heartbeats sent to the gateway",
+    registers: options.metrics ? [options.metrics] : [],
+  });
+  for (const reason of ["build", "stream_closed"]) heartbeatFailures.inc({ reason }, 0);
+
+  function queueNotice(notice: NoticeInit) {
+    notices.push(notice);
+    if (notices.length > maxQueuedNotices) {
+      const dropped = notices.shift();
+      logger.warn(
+        { kind: dropped ? AgentEventKind[dropped.kind] : "", detail: dropped?.message },
+        "notice dropped: too many queued while the gateway is unreachable",
+      );
+    }
+  }
 
   /** One stream, until it breaks. Resolves if it had been welcomed (so backoff starts afresh), else throws. */
   async function runStream(signal: AbortSignal): Promise<void> {
@@ -74,14 +121,29 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
         batchesInFlight++;
       }
     };
-    const heartbeat = setInterval(
-      () =>
-        send({
-          case: "heartbeat",
-          value: { pbxConnected: options.hello().pbxConnected, spoolDepth: BigInt(spool.depth) },
-        }),
-      options.heartbeatMs,
-    );
+    const sendHeartbeat = async () => {
+      let value: HeartbeatInit;
+      try {
+        value = await options.heartbeat();
+      } catch (error) {
+        heartbeatFailures.inc({ reason: "build" });
+        logger.warn({ err: error }, "heartbeat could not be built");
+        return;
+      }
+      if (signal.aborted || !welcomed) return;
+      try {
+        await outbox.write(create(ConnectRequestSchema, { message: { case: "heartbeat", value } }));
+        heartbeatsSent.inc();
+      } catch {
+        heartbeatFailures.inc({ reason: "stream_closed" });
+      }
+    };
+    const heartbeat = setInterval(() => void sendHeartbeat(), options.heartbeatMs);
+    const noticeOnStream = (notice: NoticeInit) => {
+      outbox.write(create(ConnectRequestSchema, { message: { case: "notice", value: notice } })).catch(() => {
+        queueNotice(notice); // the stream closed before it went out: the next one sends it
+      });
+    };
     send({ case: "hello", value: options.hello() });
     try {
       const responses = client.connect(outbox, {
@@ -96,6 +158,9 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
             connected = true;
             logger.info({ tenantId: message.value.tenantId, spoolDepth: spool.depth }, "connected to the gateway");
             wake = sendPending;
+            sendNotice = noticeOnStream;
+            for (const notice of notices.splice(0)) noticeOnStream(notice);
+            void sendHeartbeat(); // the fleet sees this agent's health at once, not one interval later
             sendPending();
             break;
           case "ack":
@@ -124,6 +189,7 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
       outbox.close();
       connected = false;
       wake = () => {};
+      sendNotice = undefined;
     }
   }
 
@@ -155,6 +221,10 @@ export function createGatewayLink(options: GatewayLinkOptions): GatewayLink {
   return {
     get connected() {
       return connected;
+    },
+    notify(notice) {
+      if (sendNotice) sendNotice(notice);
+      else queueNotice(notice);
     },
     start() {
       if (running) return;
