@@ -4,6 +4,7 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import { nowMicros } from "../shared/clock.js";
 import type { RawClientMessage } from "./ami-action-reader.js";
 import { formatAmiBlock } from "./ami-block.js";
+import { CALL_ACTION_HANDLERS, type CallActionDeps, originateApplication } from "./ami-call-actions.js";
 import { formatAck, formatError, formatResponse } from "./ami-response.js";
 import type { AmiSession, MessageOutcome } from "./ami-session.js";
 import { formatAmiTimestamp } from "./ami-time.js";
@@ -26,6 +27,8 @@ export interface ActionDeps {
   readonly announceLogin: (session: AmiSession) => void;
   /** Plays the call; resolves when its outcome is known (where OriginateResponse comes). */
   readonly originate: (request: OriginateRequest) => Promise<{ readonly answered: boolean }>;
+  /** The call-control actions' channels and calls. */
+  readonly calls: CallActionDeps;
   readonly logger: Logger;
 }
 
@@ -174,6 +177,7 @@ const coreSettings: ActionHandler = async (session, headers) => {
 };
 
 const originate: ActionHandler = async (session, headers, deps) => {
+  if (actionHeader(headers, "Application") !== "") return originateApplication(session, headers, deps.calls);
   const actionId = actionHeader(headers, "ActionID");
   const parsed = parseOriginate(headers);
   if (!parsed.ok) {
@@ -234,6 +238,8 @@ export async function handleClientMessage(
     await session.write(formatError(actionId, "Permission denied"));
     return "keep";
   }
+  const callAction = CALL_ACTION_HANDLERS.get(name);
+  if (callAction) return callAction(session, headers, deps.calls);
   const handler = HANDLERS.get(name);
   if (!handler) {
     await session.write(

@@ -12,12 +12,15 @@ import { formatAmiTimestamp } from "./ami-time.js";
 import { createCallIdentities } from "./call-identities.js";
 import type { RenderedEvent } from "./call-render.js";
 import { loadCallTemplates } from "./call-templates.js";
+import { createChannelTable } from "./channel-table.js";
+import { type ControlledCallOptions, type ControlScenario, createControlledCalls } from "./controlled-calls.js";
 import { privilegeMask, wantsEvent } from "./event-mask.js";
 import { createExtensionStates } from "./extension-state.js";
 import { type ReceivedAction, toReceivedAction } from "./received-action.js";
 import { AMI_VERSION } from "./recorded-pbx.js";
 import { createSimulatedCalls, type InboundCallOptions, type OutboundCallOptions } from "./simulated-calls.js";
 
+export type { ControlledCallOptions, ControlScenario } from "./controlled-calls.js";
 export type { ReceivedAction } from "./received-action.js";
 export type { InboundCallOptions, OutboundCallOptions } from "./simulated-calls.js";
 
@@ -32,6 +35,8 @@ export interface AmiSimulatorOptions {
   secret?: string;
   /** Multiplies the recorded gaps between events: 1 real time (default), 0.05 twenty times faster, 0 no delay. */
   timeScale?: number;
+  /** Where the agent's Hold redirects the held party (`<context>,hold,1` plays music on hold); default "callmesh-hold". */
+  holdContext?: string;
   /** extension -> state; default 1001..1012 all "registered". */
   extensions?: Record<string, ExtensionRegistration>;
   /** Asterisk waits 1 s before answering a failed login (default 1000). */
@@ -52,6 +57,14 @@ export interface AmiSimulator {
   playInboundAnswered(options?: InboundCallOptions): Promise<void>;
   /** Plays ast-real-07g (extension dials out via trunk 'provider', far end 486 busy). */
   playOutboundBusy(options?: OutboundCallOptions): Promise<void>;
+  /**
+   * Plays an inbound call answered by the extension (1001), which then stays up waiting for the
+   * action its capture was recorded with — `blindTransfer` (ast-real-14n), `attendedTransfer`
+   * (15o), `park` (21u), `spy` (19s, a ChanSpy Originate on the extension's device) — and plays
+   * the rest of that capture when the action comes. Hangup ends it at once; with no action within
+   * `maxWaitMs` (60 s) both parties hang up. Resolves when the call is over.
+   */
+  playControlledCall(scenario: ControlScenario, options?: ControlledCallOptions): Promise<void>;
   /** Plays inbound answered and outbound busy calls in turn every intervalMs until the returned stop() or close(). */
   startCallLoop(intervalMs: number): { stop(): void };
   /** Closes the server and all client connections (a clean way to simulate a PBX going away). */
@@ -112,9 +125,11 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
       }),
   });
   const { sessions, track } = server;
+  const channels = createChannelTable();
 
   /** Writes events to every logged-in client whose event mask takes them, each client's in order. */
   const broadcast = async (events: readonly RenderedEvent[]) => {
+    for (const event of events) channels.observe(event);
     for (const event of events) {
       if (event.event !== "DeviceStateChange") continue;
       const field = (key: string) => event.lines.find(([name]) => name === key)?.[1] ?? "";
@@ -130,10 +145,21 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     await Promise.all(writes);
   };
 
+  const identities = createCallIdentities(Math.floor(bootedAtMs / 1000));
   const calls = createSimulatedCalls({
     templates,
-    identities: createCallIdentities(Math.floor(bootedAtMs / 1000)),
+    identities,
     extensions: config.extensions,
+    timeScale: config.timeScale,
+    signal: server.signal,
+    broadcast,
+    track,
+  });
+
+  const controlled = createControlledCalls({
+    templates,
+    identities,
+    channels,
     timeScale: config.timeScale,
     signal: server.signal,
     broadcast,
@@ -176,6 +202,13 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     extensionStates,
     announceLogin,
     originate: calls.originate,
+    calls: {
+      channels,
+      controlled,
+      holdContext: options.holdContext ?? "callmesh-hold",
+      musicOnHold: new Set<string>(),
+      logger,
+    },
     logger,
   };
 
@@ -187,6 +220,7 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     onAction: received.listen,
     playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
     playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
+    playControlledCall: (scenario, callOptions) => controlled.play(scenario, callOptions),
     startCallLoop: (intervalMs) =>
       startCallLoop({
         intervalMs,

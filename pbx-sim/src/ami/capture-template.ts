@@ -2,8 +2,11 @@ import { splitLiteral, splitSegments } from "../shared/template-segments.js";
 import { type AmiBlock, type AmiLine, blockValue } from "./ami-block.js";
 import { type CaptureFile, captureHeader } from "./capture-file.js";
 
-/** Which call a capture records; decides which of its values are placeholders. */
-export type TemplateKind = "inbound" | "outbound" | "originate";
+/**
+ * Which call a capture records; decides which of its values are placeholders. `control`: an
+ * inbound call that a client's action changes once it is up (ast-real-14n, 15o, 19s, 21u).
+ */
+export type TemplateKind = "inbound" | "outbound" | "originate" | "control";
 
 /**
  * Values of the recorded call that a played call replaces. In a click-to-call capture the agent's
@@ -102,6 +105,12 @@ export interface CaptureTemplate {
   readonly ring?: { readonly afterUs: number };
   /** Click-to-call: whether the recorded Originate failed. */
   readonly originateFailed?: boolean;
+  /**
+   * A `control` capture: the first `headEvents` events are the call up to the recorder's action,
+   * the rest what the action made of it; `message` is the action's recorded `Response: Success`
+   * Message. `ring.afterUs` is the head's last event, so a later action shifts only the tail.
+   */
+  readonly control?: { readonly headEvents: number; readonly message: string };
 }
 
 const TIME_KEYS = new Set(["Timestamp", "SentNTP"]);
@@ -271,7 +280,7 @@ function extractFacts(kind: TemplateKind, capture: CaptureFile, events: readonly
     if (value === undefined || value === "") throw new Error(`capture's ${blockValue(block, "Event")} has no ${key}`);
     return value;
   };
-  if (kind === "inbound") {
+  if (kind === "inbound" || kind === "control") {
     const caller = first("Newchannel");
     const dial = first("DialBegin");
     return {
@@ -308,6 +317,22 @@ function extractFacts(kind: TemplateKind, capture: CaptureFile, events: readonly
     originateVariable: variable,
     originateTimeoutMs: Number(timeout),
   };
+}
+
+/** A control capture's split: the recorder's action's Response (not the Login's) and the events before it. */
+function findControl(capture: CaptureFile): { headEvents: number; message: string } {
+  let headEvents = 0;
+  for (const block of capture.blocks) {
+    const first = block[0];
+    if (first?.key === "Response") {
+      const message = blockValue(block, "Message") ?? "";
+      if (message !== "Authentication accepted") return { headEvents, message };
+      continue;
+    }
+    const event = first?.key === "Event" ? first.value : undefined;
+    if (event !== undefined && event !== "FullyBooted" && event !== "SuccessfulAuth") headEvents++;
+  }
+  throw new Error("control capture has no Response to the recorder's action");
 }
 
 /** Blocks of the recorded call: not the login preamble, not Responses to the recorder's own actions. */
@@ -395,7 +420,13 @@ export function compileCaptureTemplate(name: string, kind: TemplateKind, capture
   const channels = indexChannels(events);
   const originateResponse = events.find((block) => blockValue(block, "Event") === "OriginateResponse");
   const originateFailed = originateResponse ? blockValue(originateResponse, "Response") !== "Success" : undefined;
-  const ring = originateFailed ? findRing(events) : undefined;
+  const control = kind === "control" ? findControl(capture) : undefined;
+  const lastHead = control === undefined ? undefined : events[control.headEvents - 1];
+  const ring = lastHead
+    ? { afterUs: parseTimestampUs(blockValue(lastHead, "Timestamp") ?? "") }
+    : originateFailed
+      ? findRing(events)
+      : undefined;
   const compiler: Compiler = {
     kind,
     facts,
@@ -438,6 +469,7 @@ export function compileCaptureTemplate(name: string, kind: TemplateKind, capture
     sipCallIdCount: compiler.sipCallIdIndex.size,
     ...(originateAtUs !== undefined ? { originateResponseUs: originateAtUs - startUs } : {}),
     ...(ring ? { ring } : {}),
-    ...(originateFailed !== undefined ? { originateFailed } : {}),
+    ...(originateFailed !== undefined && control === undefined ? { originateFailed } : {}),
+    ...(control ? { control } : {}),
   };
 }

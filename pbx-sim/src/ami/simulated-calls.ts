@@ -30,7 +30,10 @@ export interface SimulatedCallsDeps extends CallPlayback<RenderedEvent> {
   readonly extensions: Readonly<Record<string, ExtensionRegistration>>;
 }
 
-function factsOf(template: CaptureTemplate, overrides: Partial<Record<FactName, string>>): Record<FactName, string> {
+export function factsOf(
+  template: CaptureTemplate,
+  overrides: Partial<Record<FactName, string>>,
+): Record<FactName, string> {
   const { facts } = template;
   const extension = overrides.extension ?? facts.extension;
   const name = extensionName(extension);

@@ -1,0 +1,182 @@
+import type { Logger } from "@callmesh/platform/logging.js";
+import { formatAck, formatError } from "./ami-response.js";
+import type { AmiSession, MessageOutcome } from "./ami-session.js";
+import type { ChannelTable, LiveChannel } from "./channel-table.js";
+import { type ControlledCalls, channelEvent } from "./controlled-calls.js";
+import { actionHeader } from "./received-action.js";
+
+/**
+ * The call-control actions of Asterisk 20, answered with its texts (main/manager.c
+ * action_hangup, action_redirect, action_blind_transfer, action_atxfer, action_playdtmf;
+ * main/features.c action_bridge; res/res_parking/parking_manager.c manager_park). The
+ * channel an action names is looked up among the channels the simulator's calls created.
+ *
+ * What follows an accepted action: a call played with `playControlledCall` waits for its
+ * recorded action (BlindTransfer 14n, Atxfer 15o, Park 21u, ChanSpy Originate 19s) and then
+ * plays the rest of its capture. For everything no capture shows, the events are modeled
+ * on what Asterisk 20 sends, and marked so below: Hangup's SoftHangupRequest/Hangup, the
+ * MusicOnHoldStart of a Redirect to the hold location, the MusicOnHoldStop of a Bridge.
+ * The same action on a call that waits for another one is answered, and plays nothing.
+ */
+export interface CallActionDeps {
+  readonly channels: ChannelTable;
+  readonly controlled: ControlledCalls;
+  /** The context the agent's hold Redirect goes to (the dialplan of docs/agent.md); modeled as installed. */
+  readonly holdContext: string;
+  /** Names of the channels a Redirect put on music on hold. */
+  readonly musicOnHold: Set<string>;
+  readonly logger: Logger;
+}
+
+type CallActionHandler = (
+  session: AmiSession,
+  headers: readonly string[],
+  deps: CallActionDeps,
+) => Promise<MessageOutcome>;
+
+const replyError = async (session: AmiSession, headers: readonly string[], message: string) => {
+  await session.write(formatError(actionHeader(headers, "ActionID"), message));
+  return "keep" as const;
+};
+
+const replyAck = async (session: AmiSession, headers: readonly string[], message: string) => {
+  await session.write(formatAck(actionHeader(headers, "ActionID"), message));
+  return "keep" as const;
+};
+
+const isUp = (channel: LiveChannel) => channel.lines.some(([key, value]) => key === "ChannelState" && value === "6");
+
+const hangup: CallActionHandler = async (session, headers, deps) => {
+  const name = actionHeader(headers, "Channel");
+  if (name === "") return replyError(session, headers, "No channel specified");
+  const channel = deps.channels.get(name);
+  if (channel === undefined) return replyError(session, headers, "No such channel");
+  await replyAck(session, headers, "Channel Hungup");
+  await deps.controlled.hangup(channel);
+  return "keep";
+};
+
+/** BlindTransfer and Atxfer: a recorded call waiting for it plays its capture on. */
+const transfer =
+  (action: "BlindTransfer" | "Atxfer", accepted: string): CallActionHandler =>
+  async (session, headers, deps) => {
+    const name = actionHeader(headers, "Channel");
+    if (name === "") return replyError(session, headers, "No channel specified");
+    if (actionHeader(headers, "Exten") === "") return replyError(session, headers, "No extension specified");
+    const channel = deps.channels.get(name);
+    if (channel === undefined) return replyError(session, headers, "Channel specified does not exist");
+    const waiting = deps.controlled.awaiting(action, channel);
+    if (waiting !== undefined) {
+      await replyAck(session, headers, waiting.message);
+      waiting.proceed(actionHeader(headers, "ActionID"));
+      return "keep";
+    }
+    // ast_bridge_transfer_blind: a channel in no bridge (alone, not up) cannot be transferred.
+    if (action === "BlindTransfer" && (!isUp(channel) || deps.channels.ofCall(channel.linkedid).length < 2)) {
+      return replyError(session, headers, "Transfer invalid");
+    }
+    deps.logger.warn(
+      { session: session.id, action },
+      "simulator plays no events for this transfer (no capture of this call)",
+    );
+    return replyAck(session, headers, accepted);
+  };
+
+const park: CallActionHandler = async (session, headers, deps) => {
+  const name = actionHeader(headers, "Channel");
+  if (name === "") return replyError(session, headers, "Channel not specified");
+  const channel = deps.channels.get(name);
+  if (channel === undefined) return replyError(session, headers, `Channel does not exist: ${name}`);
+  const waiting = deps.controlled.awaiting("Park", channel);
+  if (waiting !== undefined) {
+    await replyAck(session, headers, waiting.message);
+    waiting.proceed(actionHeader(headers, "ActionID"));
+    return "keep";
+  }
+  deps.logger.warn({ session: session.id }, "simulator plays no events for this Park (no capture of this call)");
+  return replyAck(session, headers, "Park successful");
+};
+
+const redirect: CallActionHandler = async (session, headers, deps) => {
+  const header = (key: string) => actionHeader(headers, key);
+  const name = header("Channel");
+  if (name === "") return replyError(session, headers, "Channel not specified");
+  if (header("Context") === "") return replyError(session, headers, "Context not specified");
+  if (header("Exten") === "") return replyError(session, headers, "Exten not specified");
+  if (header("Priority") === "") return replyError(session, headers, "Priority not specified");
+  if (!/^\s*\d+/.test(header("Priority"))) return replyError(session, headers, "Priority is invalid");
+  const channel = deps.channels.get(name);
+  if (channel === undefined) return replyError(session, headers, `Channel does not exist: ${name}`);
+  const extraName = header("ExtraChannel");
+  const extra = extraName === "" ? undefined : deps.channels.get(extraName);
+  if (extraName !== "" && extra === undefined) {
+    return replyError(session, headers, `ExtraChannel does not exist: ${extraName}`);
+  }
+  await replyAck(session, headers, extra === undefined ? "Redirect successful" : "Dual Redirect successful");
+  // Modeled: the documented hold location runs MusicOnHold() (res_musiconhold's MusicOnHoldStart, class default).
+  if (header("Context") === deps.holdContext && header("Exten") === "hold") {
+    deps.musicOnHold.add(channel.name);
+    await deps.controlled.emit([channelEvent("MusicOnHoldStart", channel, [["Class", "default"]])]);
+  }
+  return "keep";
+};
+
+const bridge: CallActionHandler = async (session, headers, deps) => {
+  const one = deps.channels.get(actionHeader(headers, "Channel1"));
+  if (one === undefined) {
+    return replyError(session, headers, `Channel1 does not exist: ${actionHeader(headers, "Channel1")}`);
+  }
+  const two = deps.channels.get(actionHeader(headers, "Channel2"));
+  if (two === undefined) {
+    return replyError(session, headers, `Channel2 does not exist: ${actionHeader(headers, "Channel2")}`);
+  }
+  await replyAck(session, headers, "Channels have been bridged");
+  // Modeled: a channel on music on hold stops it as it is taken into the new bridge.
+  const stopped = [one, two].filter((channel) => deps.musicOnHold.delete(channel.name));
+  if (stopped.length > 0)
+    await deps.controlled.emit(stopped.map((channel) => channelEvent("MusicOnHoldStop", channel)));
+  return "keep";
+};
+
+const playDtmf: CallActionHandler = async (session, headers, deps) => {
+  const channel = deps.channels.get(actionHeader(headers, "Channel"));
+  if (channel === undefined) return replyError(session, headers, "Channel not found");
+  if (actionHeader(headers, "Digit") === "") return replyError(session, headers, "No digit specified");
+  return replyAck(session, headers, "DTMF successfully queued");
+};
+
+/**
+ * An Originate running an application (Asterisk queues it whatever the application finds).
+ * ChanSpy on the device of a call waiting for it plays ast-real-19s on; otherwise nothing is played.
+ */
+export async function originateApplication(
+  session: AmiSession,
+  headers: readonly string[],
+  deps: CallActionDeps,
+): Promise<MessageOutcome> {
+  const channelName = actionHeader(headers, "Channel");
+  if (channelName === "") return replyError(session, headers, "Channel not specified");
+  if (!channelName.includes("/")) return replyError(session, headers, "Invalid channel");
+  const application = actionHeader(headers, "Application");
+  const spied = application.toLowerCase() === "chanspy" ? (actionHeader(headers, "Data").split(",")[0] ?? "") : "";
+  const channel = spied === "" ? undefined : deps.channels.byPrefix(spied);
+  const waiting = channel === undefined ? undefined : deps.controlled.awaiting("Originate", channel);
+  if (waiting !== undefined) {
+    await replyAck(session, headers, waiting.message);
+    waiting.proceed(actionHeader(headers, "ActionID"));
+    return "keep";
+  }
+  deps.logger.warn({ session: session.id, application }, "simulator plays no events for this Originate");
+  return replyAck(session, headers, "Originate successfully queued");
+}
+
+/** The call-control actions by lower-case name. */
+export const CALL_ACTION_HANDLERS: ReadonlyMap<string, CallActionHandler> = new Map([
+  ["hangup", hangup],
+  ["blindtransfer", transfer("BlindTransfer", "Transfer succeeded")],
+  ["atxfer", transfer("Atxfer", "Atxfer successfully queued")],
+  ["park", park],
+  ["redirect", redirect],
+  ["bridge", bridge],
+  ["playdtmf", playDtmf],
+]);

@@ -1,0 +1,77 @@
+import type { RenderedEvent } from "./call-render.js";
+
+/** The lines every channel event of Asterisk 20 carries about its channel (manager_channels.c), in order. */
+const CHANNEL_KEYS = [
+  "Channel",
+  "ChannelState",
+  "ChannelStateDesc",
+  "CallerIDNum",
+  "CallerIDName",
+  "ConnectedLineNum",
+  "ConnectedLineName",
+  "Language",
+  "AccountCode",
+  "Context",
+  "Exten",
+  "Priority",
+  "Uniqueid",
+  "Linkedid",
+] as const;
+
+/** A live channel as its latest event described it. */
+export interface LiveChannel {
+  readonly name: string;
+  readonly uniqueid: string;
+  readonly linkedid: string;
+  /** Its channel lines (CHANNEL_KEYS order), as the next event about it would print them. */
+  readonly lines: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * The channels that exist on the simulated PBX, learnt from the events it plays: a Newchannel
+ * adds one, later events about it refresh its lines, its Hangup removes it. Actions that name a
+ * channel (Hangup, Redirect, BlindTransfer…) are answered from it, as Asterisk answers from its
+ * channel container.
+ */
+export interface ChannelTable {
+  observe(event: RenderedEvent): void;
+  /** A live channel by its exact name, as ast_channel_get_by_name finds it. */
+  get(name: string): LiveChannel | undefined;
+  /** The first live channel whose name starts with `prefix` (case-insensitive), as ChanSpy's prefix does. */
+  byPrefix(prefix: string): LiveChannel | undefined;
+  /** The live channels of one call (Linkedid), oldest first. */
+  ofCall(linkedid: string): LiveChannel[];
+  /** A channel hung up by an action: gone at once, before its Hangup event is played. */
+  remove(name: string): void;
+}
+
+export function createChannelTable(): ChannelTable {
+  const channels = new Map<string, LiveChannel>();
+  const field = (event: RenderedEvent, key: string) => event.lines.find(([name]) => name === key)?.[1];
+  return {
+    observe(event) {
+      const name = field(event, "Channel");
+      if (name === undefined) return;
+      if (event.event === "Hangup") {
+        channels.delete(name);
+        return;
+      }
+      const uniqueid = field(event, "Uniqueid");
+      const linkedid = field(event, "Linkedid");
+      if (uniqueid === undefined || linkedid === undefined || field(event, "ChannelState") === undefined) return;
+      if (event.event !== "Newchannel" && !channels.has(name)) return;
+      const lines = CHANNEL_KEYS.map((key) => [key, field(event, key) ?? ""] as const);
+      channels.set(name, { name, uniqueid, linkedid, lines });
+    },
+    get: (name) => channels.get(name),
+    byPrefix(prefix) {
+      const wanted = prefix.toLowerCase();
+      for (const channel of channels.values()) if (channel.name.toLowerCase().startsWith(wanted)) return channel;
+      return undefined;
+    },
+    ofCall: (linkedid) => [...channels.values()].filter((channel) => channel.linkedid === linkedid),
+    remove: (name) => {
+      channels.delete(name);
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type InboundCallOptions, inboundOverrides } from "../shared/call-options.js";
+import { type CallPlayback, playCall } from "../shared/call-playback.js";
+import { nowMicros } from "../shared/clock.js";
+import { formatAmiBlock } from "./ami-block.js";
+import { formatAmiTimestamp } from "./ami-time.js";
+import type { CallIdentities } from "./call-identities.js";
+import { type CallAllocation, type CallValues, type RenderedEvent, renderCall } from "./call-render.js";
+import type { CallTemplates } from "./call-templates.js";
+import type { CaptureTemplate } from "./capture-template.js";
+import type { ChannelTable, LiveChannel } from "./channel-table.js";
+import { factsOf } from "./simulated-calls.js";
+
+/** The recorded actions a controlled call waits for, each with the capture that shows what it does. */
+export type ControlScenario = "blindTransfer" | "attendedTransfer" | "spy" | "park";
+
+/** The AMI action each scenario's capture was recorded with. */
+export const SCENARIO_ACTION: Readonly<Record<ControlScenario, string>> = {
+  blindTransfer: "BlindTransfer",
+  attendedTransfer: "Atxfer",
+  spy: "Originate",
+  park: "Park",
+};
+
+export interface ControlledCallOptions extends InboundCallOptions {
+  /** How long the call stays up waiting for its action before both parties hang up; default 60 s. */
+  readonly maxWaitMs?: number;
+}
+
+/** A call that is up and waits for its action. */
+export interface AwaitingCall {
+  readonly scenario: ControlScenario;
+  readonly linkedid: string;
+  /** The recorded Response's Message to the action ("Transfer succeeded"…). */
+  readonly message: string;
+  /**
+   * The action came: plays what the capture recorded after it, shifted to now. `actionId` is the
+   * action's own, for the events that echo it (OriginateResponse).
+   */
+  proceed(actionId: string): void;
+}
+
+export interface ControlledCalls {
+  /** Plays the call up to the recorded action; resolves when it ended (action played out, hung up, closed). */
+  play(scenario: ControlScenario, options?: ControlledCallOptions): Promise<void>;
+  /** The call waiting for `action` that has this channel, if any. */
+  awaiting(action: string, channel: LiveChannel): AwaitingCall | undefined;
+  /**
+   * Hangs the channel up as `Action: Hangup` does (modeled: SoftHangupRequest and Hangup, then the
+   * Hangup of the call's other channels, whose bridge dissolves), ending a waiting call.
+   */
+  hangup(channel: LiveChannel): Promise<void>;
+  /** Plays events made up for an action no capture shows (MusicOnHoldStart…), to every client. */
+  emit(events: readonly RenderedEvent[]): Promise<void>;
+}
+
+export interface ControlledCallsDeps extends CallPlayback<RenderedEvent> {
+  readonly templates: CallTemplates;
+  readonly identities: CallIdentities;
+  readonly channels: ChannelTable;
+}
+
+interface Waiting extends AwaitingCall {
+  end(): void;
+}
+
+/** An event Asterisk 20 would send about a channel: the header, its channel lines, then `extra`. */
+export function channelEvent(
+  event: string,
+  channel: LiveChannel,
+  extra: ReadonlyArray<readonly [string, string]> = [],
+  privilege = "call,all",
+): RenderedEvent {
+  const atUs = nowMicros();
+  const lines: Array<readonly [string, string]> = [
+    ["Event", event],
+    ["Privilege", privilege],
+    ["Timestamp", formatAmiTimestamp(atUs)],
+    ...channel.lines,
+    ...extra,
+  ];
+  return { atUs, event, privilege, lines, text: formatAmiBlock(lines) };
+}
+
+const hangupLines = [
+  ["Cause", "16"],
+  ["Cause-txt", "Normal Clearing"],
+] as const;
+
+export function createControlledCalls(deps: ControlledCallsDeps): ControlledCalls {
+  const waiting = new Set<Waiting>();
+
+  const templateOf = (scenario: ControlScenario): CaptureTemplate => deps.templates[scenario];
+
+  async function play(scenario: ControlScenario, options: ControlledCallOptions = {}): Promise<void> {
+    const template = templateOf(scenario);
+    const control = template.control;
+    if (control === undefined) throw new Error(`${template.name} is no control capture`);
+    const values: CallValues = { facts: factsOf(template, inboundOverrides(options)) };
+    const allocation = deps.identities.allocate(template, { nowUs: nowMicros() });
+    const head = renderCall(template, values, allocation).slice(0, control.headEvents);
+    await playCall(head, deps);
+    const last = head[head.length - 1];
+    const linkedid = head.find((event) => event.event === "Newchannel")?.lines.find(([key]) => key === "Linkedid")?.[1];
+    if (deps.signal.aborted || last === undefined || linkedid === undefined) return;
+
+    let ended: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const call: Waiting = {
+      scenario,
+      linkedid,
+      message: control.message,
+      proceed(actionId) {
+        waiting.delete(call);
+        // The wait, in whole seconds like every recorded shift, moves the tail to now.
+        const waitedUs = Math.max(0, Math.ceil((nowMicros() - last.atUs) / 1_000_000) * 1_000_000);
+        const shifted: CallAllocation = { ...allocation, ringDeltaUs: waitedUs };
+        const request = { actionId: actionId === "" ? undefined : actionId } as CallValues["request"];
+        const tail = renderCall(template, { ...values, request }, shifted).slice(control.headEvents);
+        playCall(tail, deps).then(ended, ended);
+      },
+      end: ended,
+    };
+    waiting.add(call);
+    const maxWaitMs = options.maxWaitMs ?? 60_000;
+    const timeout = sleep(maxWaitMs, undefined, { signal: deps.signal }).then(
+      async () => {
+        if (!waiting.has(call)) return;
+        const first = deps.channels.ofCall(linkedid)[0];
+        if (first !== undefined) await hangup(first);
+        else waiting.delete(call);
+        ended();
+      },
+      () => ended(),
+    );
+    deps.track(timeout);
+    await done;
+  }
+
+  async function hangup(channel: LiveChannel): Promise<void> {
+    for (const call of waiting) {
+      if (call.linkedid !== channel.linkedid) continue;
+      waiting.delete(call);
+      call.end();
+    }
+    const others = deps.channels.ofCall(channel.linkedid).filter((other) => other.name !== channel.name);
+    deps.channels.remove(channel.name);
+    for (const other of others) deps.channels.remove(other.name);
+    const events = [
+      channelEvent("SoftHangupRequest", channel, [["Cause", "16"]]),
+      channelEvent("Hangup", channel, hangupLines),
+      ...others.map((other) => channelEvent("Hangup", other, hangupLines)),
+    ];
+    await deps.broadcast(events);
+  }
+
+  return {
+    play,
+    awaiting(action, channel) {
+      for (const call of waiting) {
+        if (SCENARIO_ACTION[call.scenario] === action && call.linkedid === channel.linkedid) return call;
+      }
+      return undefined;
+    },
+    hangup,
+    emit: (events) => deps.broadcast(events),
+  };
+}
