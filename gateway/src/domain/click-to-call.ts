@@ -1,33 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { CommandStatus, OriginateSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { OriginateSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import type { ClickToCallRequest } from "@callmesh/gen/callmesh/crm/v1/call_service_pb.js";
 import type { AgentHub } from "./agent-hub.js";
-import { GatewayError } from "./errors.js";
+import { acceptedOrThrow, agentOffline } from "./command-refusals.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 
 const defaultRingSeconds = 30;
-
-/** Why an agent's refusal becomes which error for the CRM. */
-const refusals: Partial<Record<CommandStatus, GatewayError>> = {
-  [CommandStatus.EXTENSION_UNKNOWN]: new GatewayError(
-    "not_found",
-    "extension_unknown",
-    "the PBX has no such extension",
-  ),
-  [CommandStatus.EXTENSION_UNAVAILABLE]: new GatewayError(
-    "failed_precondition",
-    "extension_unavailable",
-    "the extension has no registered phone",
-  ),
-  [CommandStatus.PBX_REFUSED]: new GatewayError("failed_precondition", "pbx_refused", "the PBX refused the call"),
-  [CommandStatus.PBX_UNREACHABLE]: new GatewayError(
-    "unavailable",
-    "pbx_unreachable",
-    "the PBX agent is online but not connected to its PBX",
-  ),
-  [CommandStatus.TIMEOUT]: new GatewayError("deadline_exceeded", "pbx_timeout", "the PBX did not answer in time"),
-};
 
 /**
  * Click-to-call (REQUIREMENTS C1–C4): picks the tenant's online agent, has it ring the
@@ -45,7 +24,7 @@ export function createClickToCall(deps: { hub: AgentHub; directory: TenantDirect
     }
     try {
       const agent = deps.hub.agentFor(tenantId);
-      if (!agent) throw new GatewayError("unavailable", "agent_offline", "no PBX agent of this tenant is online");
+      if (!agent) throw agentOffline();
       const result = await deps.hub.run(agent, {
         case: "originate",
         value: create(OriginateSchema, {
@@ -57,12 +36,7 @@ export function createClickToCall(deps: { hub: AgentHub; directory: TenantDirect
           timeoutSeconds: request.timeoutSeconds || defaultRingSeconds,
         }),
       });
-      if (result.status !== CommandStatus.OK) {
-        throw (
-          refusals[result.status] ??
-          new GatewayError("unavailable", "agent_error", `the agent could not run the command: ${result.message}`)
-        );
-      }
+      acceptedOrThrow(result);
       return callId;
     } catch (error) {
       if (key) await deps.directory.releaseClick(tenantId, key);

@@ -8,6 +8,7 @@ export type GatewayErrorKind =
   | "not_found"
   | "invalid_argument"
   | "failed_precondition"
+  | "resource_exhausted"
   | "unavailable"
   | "deadline_exceeded";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "@callmesh/platform/database.js";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { agents, apiKeys, clickToCalls, tenants } from "../db/schema.js";
 import { hashSecret, secretPrefix } from "./credentials.js";
 import { GatewayError } from "./errors.js";
@@ -71,6 +71,31 @@ export function createTenantDirectory(db: Database) {
         .insert(agents)
         .values({ id: agentId, tenantId, tokenHash: hashSecret(token) })
         .onConflictDoUpdate({ target: agents.id, set: { tenantId, tokenHash: hashSecret(token) } });
+    },
+
+    /** Adds scopes to a stored API key, keeping those it has (the development key after an upgrade). */
+    async grantScopes(key: string, scopes: readonly string[]): Promise<void> {
+      const keyHash = hashSecret(key);
+      const rows = await db.select({ scopes: apiKeys.scopes }).from(apiKeys).where(eq(apiKeys.keyHash, keyHash));
+      const held = rows[0]?.scopes;
+      if (!held || scopes.every((scope) => held.includes(scope))) return;
+      await db
+        .update(apiKeys)
+        .set({ scopes: [...new Set([...held, ...scopes])] })
+        .where(eq(apiKeys.keyHash, keyHash));
+    },
+
+    /** The tenant's agents, by id, with when each was last heard from (as last written). */
+    async listAgents(tenantId: string): Promise<{ agentId: string; lastSeenAt: Date | null }[]> {
+      return db
+        .select({ agentId: agents.id, lastSeenAt: agents.lastSeenAt })
+        .from(agents)
+        .where(eq(agents.tenantId, tenantId))
+        .orderBy(asc(agents.id));
+    },
+
+    async touchAgent(agentId: string, at: Date): Promise<void> {
+      await db.update(agents).set({ lastSeenAt: at }).where(eq(agents.id, agentId));
     },
 
     /** Records a click's idempotency key; returns the call id of an earlier click with the same key, if any. */

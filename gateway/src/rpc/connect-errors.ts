@@ -10,6 +10,7 @@ const codes: Record<GatewayErrorKind, Code> = {
   not_found: Code.NotFound,
   invalid_argument: Code.InvalidArgument,
   failed_precondition: Code.FailedPrecondition,
+  resource_exhausted: Code.ResourceExhausted,
   unavailable: Code.Unavailable,
   deadline_exceeded: Code.DeadlineExceeded,
 };
@@ -27,13 +28,23 @@ export function toConnectError(error: unknown, logger: Logger): ConnectError {
   return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }
 
-/** Maps whatever a unary handler throws through toConnectError. */
+/** Maps whatever a handler throws through toConnectError: unary ones, and server streams while they run. */
 export function createErrorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     try {
-      return await next(req);
+      const res = await next(req);
+      if (!res.stream) return res;
+      return { ...res, message: mapStreamErrors(res.message, logger) };
     } catch (error) {
       throw toConnectError(error, logger);
     }
   };
+}
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>, logger: Logger): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (error) {
+    throw toConnectError(error, logger);
+  }
 }
