@@ -13,6 +13,18 @@ export const gatewayConfigSchema = z.object({
     .min(100)
     .default(10_000)
     .describe("how long a command may take on a PBX agent"),
+  CALLMESH_AGENT_OFFLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(45_000)
+    .describe("an agent not heard from for this long is offline and its stream closed (3 missed 15 s heartbeats)"),
+  CALLMESH_PRESENCE_QUEUE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1_000)
+    .describe("presence changes a WatchPresence client may fall behind before it is dropped (RESOURCE_EXHAUSTED)"),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -10,12 +10,19 @@ import { openServerBackends } from "@callmesh/platform/server-backends.js";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { type GatewayConfig, parseGatewayConfig } from "./config.js";
 import { createAgentHub } from "./domain/agent-hub.js";
+import { createCallControl } from "./domain/call-control.js";
+import { createCallIndex } from "./domain/call-index.js";
 import { createClickToCall } from "./domain/click-to-call.js";
+import { createFleetHealth } from "./domain/fleet-health.js";
+import { createPresence } from "./domain/presence.js";
+import { createPresenceFanout } from "./domain/presence-fanout.js";
 import { createTenantDirectory, type TenantDirectory } from "./domain/tenant-directory.js";
 import { createRoutes } from "./routes.js";
+import { createAgentFleetService } from "./rpc/agent-fleet-service.js";
 import { createAgentService } from "./rpc/agent-service.js";
 import { createCallService } from "./rpc/call-service.js";
 import { createCdrServiceProxy } from "./rpc/cdr-service-proxy.js";
+import { createPresenceService } from "./rpc/presence-service.js";
 
 const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -37,12 +44,36 @@ export async function startGateway(
   const directory = createTenantDirectory(deps.database.db);
   const hub = createAgentHub({ commandTimeoutMs: config.CALLMESH_COMMAND_TIMEOUT_MS });
   const shutdown = new AbortController();
+  const calls = createCallIndex();
+  const fanout = createPresenceFanout({ queueLimit: config.CALLMESH_PRESENCE_QUEUE_LIMIT });
+  const fleet = createFleetHealth({
+    directory,
+    eventLog: deps.eventLog,
+    logger,
+    offlineMs: config.CALLMESH_AGENT_OFFLINE_MS,
+    shutdownSignal: shutdown.signal,
+  });
 
   const routes = createRoutes({
     logger,
     directory,
-    agentService: createAgentService({ directory, hub, eventLog: deps.eventLog, logger, metrics }),
-    callService: createCallService({ directory, clickToCall: createClickToCall({ hub, directory }) }),
+    agentService: createAgentService({
+      directory,
+      hub,
+      calls,
+      presence: fanout,
+      fleet,
+      eventLog: deps.eventLog,
+      logger,
+      metrics,
+    }),
+    callService: createCallService({
+      directory,
+      clickToCall: createClickToCall({ hub, directory }),
+      calls: createCallControl({ hub, calls }),
+    }),
+    presenceService: createPresenceService({ directory, presence: createPresence({ hub, fanout }) }),
+    agentFleetService: createAgentFleetService({ directory, fleet }),
     cdrService: createCdrServiceProxy({
       directory,
       transport: createGrpcTransport({ baseUrl: config.CDR_SERVICE_URL }),
@@ -65,6 +96,7 @@ export async function startGateway(
     async stop(graceMs) {
       shutdown.abort();
       await server.close(graceMs);
+      await fleet.stop();
       logger.info("gateway stopped");
     },
   };

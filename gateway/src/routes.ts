@@ -1,6 +1,8 @@
+import { AgentFleetService } from "@callmesh/gen/callmesh/admin/v1/agent_fleet_service_pb.js";
 import { AgentService } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { CallService } from "@callmesh/gen/callmesh/crm/v1/call_service_pb.js";
 import { CdrService } from "@callmesh/gen/callmesh/crm/v1/cdr_service_pb.js";
+import { PresenceService } from "@callmesh/gen/callmesh/crm/v1/presence_service_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -15,6 +17,8 @@ export function createRoutes(deps: {
   agentService: Partial<ServiceImpl<typeof AgentService>>;
   callService: Partial<ServiceImpl<typeof CallService>>;
   cdrService: Partial<ServiceImpl<typeof CdrService>>;
+  presenceService: Partial<ServiceImpl<typeof PresenceService>>;
+  agentFleetService: Partial<ServiceImpl<typeof AgentFleetService>>;
 }) {
   const crm = {
     interceptors: [
@@ -27,5 +31,7 @@ export function createRoutes(deps: {
     router.service(AgentService, deps.agentService);
     router.service(CallService, deps.callService, crm);
     router.service(CdrService, deps.cdrService, crm);
+    router.service(PresenceService, deps.presenceService, crm);
+    router.service(AgentFleetService, deps.agentFleetService, crm);
   };
 }

@@ -16,7 +16,16 @@ type ResponseValue<K extends ResponseCase> = Extract<ConnectResponse["message"],
  * A scripted agent speaking the real AgentService protocol over gRPC, for tests of the
  * gateway on its own. (The system tests use the real pbx-agent.)
  */
-export function connectFakeAgent(url: string, token: string, agentId: string) {
+export function connectFakeAgent(
+  url: string,
+  token: string,
+  agentId: string,
+  /** What to open the stream with instead of a plain Hello. */
+  first: MessageInitShape<typeof ConnectRequestSchema>["message"] = {
+    case: "hello",
+    value: { agentId, agentVersion: "test" },
+  },
+) {
   const client = createClient(AgentService, createGrpcTransport({ baseUrl: url }));
   const outbox = createWritableIterable<ConnectRequest>();
   const received: ConnectResponse[] = [];
@@ -24,7 +33,7 @@ export function connectFakeAgent(url: string, token: string, agentId: string) {
   const abort = new AbortController();
   const send = (message: MessageInitShape<typeof ConnectRequestSchema>["message"]) =>
     void outbox.write(create(ConnectRequestSchema, { message })).catch(() => {});
-  send({ case: "hello", value: { agentId, agentVersion: "test" } });
+  send(first);
   const done = (async () => {
     for await (const response of client.connect(outbox, {
       headers: { authorization: `Bearer ${token}` },

@@ -6,6 +6,7 @@ import { parseCdrServiceConfig } from "@callmesh/cdr-service/config.js";
 import { startCdrService } from "@callmesh/cdr-service/main.js";
 import { parseGatewayConfig } from "@callmesh/gateway/config.js";
 import { type DevCredentials, ensureDevTenant } from "@callmesh/gateway/domain/dev-bootstrap.js";
+import type { TenantDirectory } from "@callmesh/gateway/domain/tenant-directory.js";
 import { startGateway } from "@callmesh/gateway/main.js";
 import { openDatabase } from "@callmesh/platform/database.js";
 import type { ConsumedRecord, EventLog, Topic } from "@callmesh/platform/event-log/event-log.js";
@@ -23,11 +24,15 @@ export interface TestServer {
   readonly url: string;
   readonly eventLog: EventLog;
   readonly dataDir: string;
+  /** To add tenants, keys and agents beyond the development ones. */
+  readonly directory: TenantDirectory;
   stop(): Promise<void>;
 }
 
 /** Gateway + cdr-service in this process on PGlite in a fresh temp dir, on free ports. */
-export async function startTestServer(options: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dataDir?: string; gatewayEnv?: Record<string, string> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "callmesh-test-"));
   const logger = createLogger("test", process.env.CALLMESH_LOG_LEVEL ?? "silent");
   const database = await openDatabase({ dataDir: join(dataDir, "pglite") });
@@ -39,6 +44,7 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
       CALLMESH_PORT: "0",
       CDR_SERVICE_URL: `http://127.0.0.1:${cdr.port}`,
       CALLMESH_COMMAND_TIMEOUT_MS: "3000",
+      ...options.gatewayEnv,
     }),
     { database, eventLog, logger },
   );
@@ -47,6 +53,7 @@ export async function startTestServer(options: { dataDir?: string } = {}): Promi
     url: `http://127.0.0.1:${gateway.port}`,
     eventLog,
     dataDir,
+    directory: gateway.directory,
     async stop() {
       await gateway.stop(100);
       await cdr.stop();

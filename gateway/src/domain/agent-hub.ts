@@ -65,6 +65,16 @@ export function createAgentHub(options: { commandTimeoutMs: number }) {
       return undefined;
     },
 
+    /** Every online agent of the tenant. */
+    agentsOf(tenantId: string): AgentSession[] {
+      return [...sessions.values()].filter((session) => session.tenantId === tenantId);
+    },
+
+    /** The agent's open session, if it has one. */
+    session(agentId: string): AgentSession | undefined {
+      return sessions.get(agentId);
+    },
+
     run(session: AgentSession, action: Command["action"]): Promise<CommandResult> {
       const commandId = randomUUID();
       return new Promise<CommandResult>((resolve, reject) => {

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import {
+  AgentNoticeSchema,
   type AgentService,
   type Batch,
   type ConnectRequest,
@@ -19,12 +21,18 @@ import { Counter, Gauge, type Registry } from "@callmesh/platform/metrics.js";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import type { AgentHub, AgentSession } from "../domain/agent-hub.js";
+import type { CallIndex } from "../domain/call-index.js";
+import type { FleetHealth } from "../domain/fleet-health.js";
+import type { PresenceFanout } from "../domain/presence-fanout.js";
 import type { AgentPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
 import { bearerToken } from "./api-key-auth.js";
 
 export interface AgentServiceDeps {
   directory: TenantDirectory;
   hub: AgentHub;
+  calls: CallIndex;
+  presence: PresenceFanout;
+  fleet: FleetHealth;
   eventLog: EventLog;
   logger: Logger;
   metrics: Registry;
@@ -52,8 +60,12 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
     },
   });
 
-  function toRecords(principal: AgentPrincipal, batch: Batch): { records: LogRecord[]; lastSequence: bigint } {
+  function toRecords(
+    principal: AgentPrincipal,
+    batch: Batch,
+  ): { records: LogRecord[]; accepted: VerifiedPayload[]; lastSequence: bigint } {
     const records: LogRecord[] = [];
+    const accepted: VerifiedPayload[] = [];
     let lastSequence = 0n;
     for (const item of batch.items) {
       if (item.sequence > lastSequence) lastSequence = item.sequence;
@@ -69,9 +81,18 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
       payload.value.tenantId = principal.tenantId;
       payload.value.agentId = principal.agentId;
       records.push(logRecordOf(payload, principal.agentId, item.sequence));
+      accepted.push(payload);
       items.inc({ outcome: "appended" });
     }
-    return { records, lastSequence };
+    return { records, accepted, lastSequence };
+  }
+
+  /** What the gateway keeps in memory of stored items: who has which call, presence for watchers. */
+  function observe(accepted: VerifiedPayload[]): void {
+    for (const payload of accepted) {
+      if (payload.case === "event") deps.calls.observe(payload.value);
+      else if (payload.case === "presence") deps.presence.publish(payload.value);
+    }
   }
 
   return {
@@ -95,14 +116,22 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
 
       const outbox = createWritableIterable<ConnectResponse>();
       const send = (message: ConnectResponse) => void outbox.write(message).catch(() => {});
+      const refuse = (reason: string, message: string) =>
+        send(create(ConnectResponseSchema, { message: { case: "error", value: { reason, message } } }));
+      let closedByGateway = false;
       const session: AgentSession = {
         agentId: principal.agentId,
         tenantId: principal.tenantId,
         hello,
         send,
-        close: () => outbox.close(),
+        close: (reason) => {
+          closedByGateway = true;
+          log.info({ reason }, "closing the agent's stream");
+          outbox.close();
+        },
       };
       deps.hub.attach(session);
+      deps.fleet.connected(session);
       log.info(
         { pbxKind: hello.pbxKind, pbxVersion: hello.pbxVersion, version: hello.agentVersion },
         "agent connected",
@@ -114,26 +143,39 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
         const message = request.message;
         switch (message.case) {
           case "batch": {
-            const { records, lastSequence } = toRecords(principal, message.value);
+            deps.fleet.heard(session);
+            const { records, accepted, lastSequence } = toRecords(principal, message.value);
             await deps.eventLog.append(records);
+            observe(accepted);
             send(create(ConnectResponseSchema, { message: { case: "ack", value: { sequence: lastSequence } } }));
             return;
           }
           case "commandResult":
+            deps.fleet.heard(session);
             if (!deps.hub.complete(session, message.value))
               log.warn({ commandId: message.value.commandId }, "late command result");
             return;
           case "heartbeat":
+            deps.fleet.heartbeat(session, message.value);
             return;
+          case "notice": {
+            deps.fleet.heard(session);
+            const verdict = validator.validate(AgentNoticeSchema, message.value);
+            if (verdict.kind === "valid") {
+              deps.fleet.notice(session, message.value);
+              return;
+            }
+            // Kept for inspection like any bad input from an agent, and told to the agent.
+            log.warn({ reason: verdict.error.message }, "agent notice breaks the contract");
+            await deps.eventLog.append([
+              noticeDeadLetter(principal, toBinary(AgentNoticeSchema, message.value), verdict.error.message),
+            ]);
+            refuse("invalid_notice", verdict.error.message);
+            return;
+          }
           default:
-            send(
-              create(ConnectResponseSchema, {
-                message: {
-                  case: "error",
-                  value: { reason: "unexpected_message", message: `unexpected ${message.case}` },
-                },
-              }),
-            );
+            log.warn({ message: message.case }, "unexpected message from the agent");
+            refuse("unexpected_message", `unexpected ${message.case ?? "empty message"} after hello`);
         }
       };
       const pump = (async () => {
@@ -154,8 +196,11 @@ export function createAgentService(deps: AgentServiceDeps): Partial<ServiceImpl<
         yield* outbox;
       } finally {
         deps.hub.detach(session);
+        deps.fleet.disconnected(session);
         log.info("agent disconnected");
       }
+      // Closed by the gateway (replaced, or silent): the agent may never end its side.
+      if (closedByGateway) return;
       await pump;
       if (failure && !context.signal.aborted) {
         log.warn({ err: failure }, "agent stream failed");
@@ -172,6 +217,16 @@ function deadLetter(principal: AgentPrincipal, sequence: bigint, value: Uint8Arr
     id: `agent:${principal.agentId}:${sequence}`,
     value,
     headers: { reason, source: "agent-stream", tenantId: principal.tenantId, agentId: principal.agentId },
+  };
+}
+
+function noticeDeadLetter(principal: AgentPrincipal, value: Uint8Array, reason: string): LogRecord {
+  return {
+    topic: Topic.deadLetter,
+    key: principal.agentId,
+    id: `agent-notice:${principal.agentId}:${randomUUID()}`,
+    value,
+    headers: { reason, source: "agent-notice", tenantId: principal.tenantId, agentId: principal.agentId },
   };
 }
 
