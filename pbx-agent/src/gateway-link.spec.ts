@@ -1,94 +1,21 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Http2Session } from "node:http2";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
-import {
-  AgentService,
-  CommandStatus,
-  type ConnectRequest,
-  type ConnectResponse,
-  ConnectResponseSchema,
-  type Heartbeat,
-  HelloSchema,
-} from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { CommandStatus, type Heartbeat, HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { AgentEventKind } from "@callmesh/gen/callmesh/events/v1/agent_event_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { Registry } from "@callmesh/platform/metrics.js";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { createWritableIterable } from "@connectrpc/connect/protocol";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createGatewayLink, type GatewayLinkOptions, type HeartbeatInit } from "./gateway-link.js";
 import { createAgentHeartbeat } from "./health/agent-heartbeat.js";
 import { type AppendResult, openDiskSpool, type SpoolPayload } from "./spool/disk-spool.js";
 import { monitorSpool } from "./spool/spool-monitor.js";
+import { startTestGateway, type TestGateway, until } from "./test-gateway.js";
 
 const logger = createLogger("pbx-agent-test", "silent");
-
-/** A tiny AgentService that welcomes every agent, records what it sends, and acks only when told. */
-async function startTestGateway() {
-  const received: ConnectRequest[] = [];
-  let send: ((response: ConnectResponse) => void) | undefined;
-  const routes = (router: ConnectRouter) =>
-    router.service(AgentService, {
-      async *connect(requests) {
-        const outbox = createWritableIterable<ConnectResponse>();
-        send = (response) => void outbox.write(response).catch(() => {});
-        void (async () => {
-          try {
-            for await (const request of requests) {
-              received.push(request);
-              if (request.message.case === "hello") {
-                send?.(create(ConnectResponseSchema, { message: { case: "welcome", value: { tenantId: "t1" } } }));
-              }
-            }
-          } catch {
-            // the agent went away
-          } finally {
-            outbox.close();
-          }
-        })();
-        yield* outbox;
-      },
-    });
-  const sessions = new Set<Http2Session>();
-  const server = createServer(connectNodeAdapter({ routes }));
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const of = <K extends ConnectRequest["message"]["case"]>(kind: K) =>
-    received
-      .filter((r) => r.message.case === kind)
-      .map((r) => r.message.value as Extract<ConnectRequest["message"], { case: K }>["value"]);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    of,
-    ack(sequence: bigint) {
-      send?.(create(ConnectResponseSchema, { message: { case: "ack", value: { sequence } } }));
-    },
-    batchSequences: () => of("batch").flatMap((batch) => batch.items.map((item) => item.sequence)),
-    async close() {
-      for (const session of sessions) session.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const event = (callId: string, sequence: number): SpoolPayload => ({
   case: "event",
@@ -116,7 +43,7 @@ async function counterValue(metrics: Registry, name: string, labels: Record<stri
 
 describe("gateway link", () => {
   let dir: string;
-  let gateway: Awaited<ReturnType<typeof startTestGateway>>;
+  let gateway: TestGateway;
   const stops: (() => unknown)[] = [];
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "link-"));
