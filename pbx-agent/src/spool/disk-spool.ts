@@ -10,7 +10,7 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { type SpoolItem, SpoolItemSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
@@ -526,6 +526,7 @@ function writeAcked(path: string, sequence: bigint) {
     closeSync(fd);
   }
   renameSync(tmp, path);
+  fsyncDir(dirname(path)); // the new ack must outlive a power cut before the segments it frees are deleted
 }
 
 function fsyncDir(dir: string) {
