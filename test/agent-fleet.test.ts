@@ -141,6 +141,8 @@ describe("agent fleet", () => {
       (a) => a.agentId === testCredentials.agentId,
     );
     assert.ok(row?.lastSeenAt, "last_seen_at written to the database");
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /callmesh_gateway_agent_offline_total\{[^}]*cause="silent"[^}]*\} 1\n/);
   });
 
   it("logs the agent's notices as agent events, and refuses a bad one without losing anything", async () => {

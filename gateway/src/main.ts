@@ -45,11 +45,12 @@ export async function startGateway(
   const hub = createAgentHub({ commandTimeoutMs: config.CALLMESH_COMMAND_TIMEOUT_MS });
   const shutdown = new AbortController();
   const calls = createCallIndex();
-  const fanout = createPresenceFanout({ queueLimit: config.CALLMESH_PRESENCE_QUEUE_LIMIT });
+  const fanout = createPresenceFanout({ queueLimit: config.CALLMESH_PRESENCE_QUEUE_LIMIT, metrics });
   const fleet = createFleetHealth({
     directory,
     eventLog: deps.eventLog,
     logger,
+    metrics,
     offlineMs: config.CALLMESH_AGENT_OFFLINE_MS,
     shutdownSignal: shutdown.signal,
   });

@@ -6,6 +6,7 @@ import type { AgentNotice, Heartbeat, Hello } from "@callmesh/gen/callmesh/agent
 import { AgentEventKind, AgentEventSchema } from "@callmesh/gen/callmesh/events/v1/agent_event_pb.js";
 import { type EventLog, Topic } from "@callmesh/platform/event-log/event-log.js";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { Counter, Gauge, type Registry } from "@callmesh/platform/metrics.js";
 import type { AgentSession } from "./agent-hub.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 
@@ -25,6 +26,7 @@ export interface FleetHealthOptions {
   directory: Pick<TenantDirectory, "listAgents" | "touchAgent">;
   eventLog: EventLog;
   logger: Logger;
+  metrics: Registry;
   /** An agent not heard from for this long is offline (3 missed 15 s heartbeats by default). */
   offlineMs: number;
   /** Least time between two writes of an agent's `last_seen_at`. */
@@ -46,6 +48,20 @@ export function createFleetHealth(options: FleetHealthOptions) {
   const live = new Map<string, LiveAgent>();
   const lastWritten = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
+  const offlines = new Counter({
+    name: "callmesh_gateway_agent_offline_total",
+    help: "Agents that went offline, by cause: silent past the timeout, or stream ended",
+    labelNames: ["cause"],
+    registers: [options.metrics],
+  });
+  new Gauge({
+    name: "callmesh_gateway_agents_online",
+    help: "Agents with an open stream heard from within the offline timeout",
+    registers: [options.metrics],
+    collect() {
+      this.set([...live.values()].filter(isOnline).length);
+    },
+  });
 
   function track(work: Promise<void>, what: string, agentId: string): void {
     const settled = work.catch((error) => options.logger.warn({ err: error, agentId }, `could not ${what}`));
@@ -99,6 +115,7 @@ export function createFleetHealth(options: FleetHealthOptions) {
       if (!session || isOnline(entry)) continue;
       const silentMs = now() - entry.lastSeenAt;
       entry.session = undefined;
+      offlines.inc({ cause: "silent" });
       options.logger.warn({ agentId, tenantId: entry.tenantId, silentMs }, "agent silent past the offline timeout");
       emit(session, AgentEventKind.OFFLINE, `silent for ${silentMs} ms (offline after ${options.offlineMs} ms)`);
       writeLastSeen(agentId, entry.lastSeenAt, true);
@@ -158,7 +175,9 @@ export function createFleetHealth(options: FleetHealthOptions) {
       entry.session = undefined;
       writeLastSeen(session.agentId, entry.lastSeenAt, true);
       // The gateway stopping says nothing about the agent, which will reconnect elsewhere.
-      if (!options.shutdownSignal.aborted) emit(session, AgentEventKind.OFFLINE, "the agent's stream ended");
+      if (options.shutdownSignal.aborted) return;
+      offlines.inc({ cause: "stream_ended" });
+      emit(session, AgentEventKind.OFFLINE, "the agent's stream ended");
     },
 
     /** Every agent of the tenant known to the database, with what this gateway last heard from it. */

@@ -1,4 +1,5 @@
 import type { Presence } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
+import { Counter, Gauge, type Registry } from "@callmesh/platform/metrics.js";
 import { GatewayError } from "./errors.js";
 
 interface Watcher {
@@ -13,8 +14,22 @@ interface Watcher {
  * Each watcher has a bounded queue: one that cannot keep up is dropped with
  * RESOURCE_EXHAUSTED rather than holding the gateway's memory.
  */
-export function createPresenceFanout(options: { queueLimit: number }) {
+export function createPresenceFanout(options: { queueLimit: number; metrics?: Registry }) {
   const watchers = new Set<Watcher>();
+  const registers = options.metrics ? [options.metrics] : [];
+  const dropped = new Counter({
+    name: "callmesh_gateway_presence_watchers_dropped_total",
+    help: "WatchPresence clients dropped for falling behind their queue",
+    registers,
+  });
+  new Gauge({
+    name: "callmesh_gateway_presence_watchers",
+    help: "Open WatchPresence streams",
+    registers,
+    collect() {
+      this.set(watchers.size);
+    },
+  });
 
   return {
     /** Takes a presence already stamped with the tenant and agent of the stream. */
@@ -47,6 +62,7 @@ export function createPresenceFanout(options: { queueLimit: number }) {
             );
             queue.length = 0;
             watchers.delete(watcher);
+            dropped.inc();
           } else queue.push(presence);
           wake?.();
         },
