@@ -154,7 +154,7 @@ describe("gateway link", () => {
       assert.equal(beat.pbxConnected, true);
       assert.equal(beat.pbxVersion, "20.20.1");
       assert.equal(beat.agentVersion, "1.2.3");
-      assert.equal(beat.activeCalls, 0, "the driver port has no count of calls yet");
+      assert.equal(beat.activeCalls, 0, "no count of calls given: 0");
       assert.ok(beat.cpuPercent >= 0 && beat.cpuPercent <= 100, `cpu ${beat.cpuPercent}`);
       assert.ok(beat.memoryTotalBytes > 0n && beat.memoryUsedBytes > 0n);
       assert.ok(beat.memoryUsedBytes <= beat.memoryTotalBytes);

@@ -62,6 +62,7 @@ describe("the agent, booted by main", () => {
     assert.ok(beat && beat.memoryUsedBytes <= beat.memoryTotalBytes && beat.memoryTotalBytes > 0n);
     assert.match(beat?.agentVersion ?? "", /^\d+\.\d+\.\d+/);
     assert.equal(beat?.pbxVersion, "20.20.1");
+    assert.equal(beat?.activeCalls, 0, "the driver's snapshot: no call in progress");
 
     ami.dropAll(); // the PBX goes away; the driver reconnects
     await until("PBX_DISCONNECTED", () => kinds().includes(AgentEventKind.PBX_DISCONNECTED));
@@ -74,6 +75,20 @@ describe("the agent, booted by main", () => {
       gateway.of("notice").find((n) => n.kind === AgentEventKind.PBX_DISCONNECTED)?.message ?? "",
       /PBX disconnected \(AMI 127\.0\.0\.1:\d+\); reconnecting/,
     );
+  });
+
+  it("spools the PBX's presence changes and streams them to the gateway", async () => {
+    ami.push(
+      "Event: ExtensionStatus\r\nExten: 1001\r\nContext: ext-local\r\nHint: PJSIP/1001\r\nStatus: 1\r\nStatusText: InUse\r\n\r\n",
+    );
+    await until("a presence item", () =>
+      gateway.of("batch").some((batch) => batch.items.some((item) => item.payload.case === "presence")),
+    );
+    const item = gateway
+      .of("batch")
+      .flatMap((batch) => batch.items)
+      .find((i) => i.payload.case === "presence");
+    assert.equal(item?.payload.case === "presence" ? item.payload.value.extension : "", "1001");
   });
 
   it("serves the spool's and the link's metrics", async () => {

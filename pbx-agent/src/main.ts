@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { HelloSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { HelloSchema, ListCallsSchema } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { AgentEventKind } from "@callmesh/gen/callmesh/events/v1/agent_event_pb.js";
 import { withOpsRoutes } from "@callmesh/platform/http/ops-routes.js";
 import { serve } from "@callmesh/platform/http/serve.js";
@@ -39,6 +39,9 @@ export async function startAgent(config: AgentConfig, deps: { logger?: Logger } 
   driver.onOutput((output) => {
     spool.append(output.kind === "event" ? { case: "event", value: output.event } : { case: "cdr", value: output.cdr });
   });
+  driver.onPresence((presence) => {
+    spool.append({ case: "presence", value: presence });
+  });
 
   const link = createGatewayLink({
     gatewayUrl: config.CALLMESH_GATEWAY_URL,
@@ -53,7 +56,11 @@ export async function startAgent(config: AgentConfig, deps: { logger?: Logger } 
       recordingDir: config.CALLMESH_RECORDING_DIR,
       pbx: driver,
       agentVersion,
-      // The PbxDriver port has no count of tracked calls yet: heartbeats say 0.
+      // The calls the driver tracks (no PBX round trip); a driver that cannot list them (ESL for now) gives 0.
+      activeCalls: async () => {
+        const outcome = await driver.control({ case: "listCalls", value: create(ListCallsSchema) });
+        return outcome.detail?.case === "calls" ? outcome.detail.value.calls.length : 0;
+      },
       logger,
     }),
     runCommand: createCommandRunner(driver),
