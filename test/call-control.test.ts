@@ -6,6 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ensureDevTenant } from "@callmesh/gateway/domain/dev-bootstrap.js";
+import { allScopes } from "@callmesh/gateway/domain/scopes.js";
 import {
   type CommandResultSchema,
   CommandStatus,
@@ -236,6 +238,16 @@ describe("call control", () => {
     } finally {
       agent.close();
     }
+  });
+
+  it("gives a development key stored by an older version the scopes added since", async () => {
+    const olderKey = "cmk_from_an_older_version";
+    await server.directory.addApiKey(testCredentials.tenantId, olderKey, ["calls:write", "calls:control", "cdrs:read"]);
+    const before = await postJson(server.url, rpc("Intercept"), { callId, extension: "1005" }, olderKey);
+    assert.equal(reasonOf(before.json), "scope_missing");
+    await ensureDevTenant(server.directory, { ...testCredentials, apiKey: olderKey });
+    const principal = await server.directory.authenticateApiKey(olderKey);
+    assert.deepEqual([...(principal?.scopes ?? [])].sort(), [...allScopes].sort());
   });
 
   it("merges the active calls of every online agent, oldest first, stamped with tenant and agent", async () => {

@@ -78,6 +78,13 @@ describe("presence", () => {
       const bad = await postJson(server.url, listPresence, { extensions: ["10a"] });
       assert.equal(bad.json.code, "invalid_argument");
       assert.match(String(bad.json.message), /extensions/);
+      await assert.rejects(
+        (async () => {
+          for await (const _ of presenceClient(server).watchPresence({ extensions: ["10a"] }));
+        })(),
+        (error: unknown) =>
+          error instanceof ConnectError && error.code === Code.InvalidArgument && /extensions/.test(error.message),
+      );
     } finally {
       agent.close();
     }
@@ -162,6 +169,49 @@ describe("presence", () => {
       gone.abort();
     } finally {
       agent.close();
+    }
+  });
+});
+
+describe("presence watch with a client that stops reading", () => {
+  it("drops the watcher with RESOURCE_EXHAUSTED once it falls its queue behind", async () => {
+    const server = await startTestServer({ gatewayEnv: { CALLMESH_PRESENCE_QUEUE_LIMIT: "5" } });
+    const agent = connectFakeAgent(server.url, testCredentials.agentToken, testCredentials.agentId);
+    try {
+      await agent.next("welcome");
+      const changes = presenceClient(server).watchPresence({})[Symbol.asyncIterator]();
+      const first = changes.next();
+      await answerPresence(agent, [entry("1001", PresenceState.IDLE)]);
+      assert.equal((await first).value?.presence?.extension, "1001");
+
+      // The client reads no more; the agent reports changes until the socket buffers are full
+      // and the watcher's queue overflows.
+      const dropped = async () =>
+        /callmesh_gateway_presence_watchers_dropped_total\{[^}]*\} 1\n/.test(
+          await (await fetch(`${server.url}/metrics`)).text(),
+        );
+      let sequence = 0n;
+      const device = "x".repeat(4000);
+      for (let batch = 0; batch < 40 && !(await dropped()); batch++) {
+        const items = Array.from({ length: 500 }, () => {
+          sequence += 1n;
+          return { sequence, payload: { case: "presence" as const, value: { extension: "1001", device } } };
+        });
+        agent.send({ case: "batch", value: { items } });
+        assert.equal((await agent.next("ack", 10_000)).sequence, sequence);
+      }
+      assert.ok(await dropped(), "the watcher was dropped");
+
+      // Reading again: what was buffered, then the error.
+      await assert.rejects(
+        (async () => {
+          for (let next = await changes.next(); !next.done; next = await changes.next());
+        })(),
+        (error: unknown) => error instanceof ConnectError && error.code === Code.ResourceExhausted,
+      );
+    } finally {
+      agent.close();
+      await server.stop();
     }
   });
 });
