@@ -132,6 +132,37 @@ describe("disk spool", () => {
     spool.close();
   });
 
+  it("reads items of older segments back from their files, in order, batch after batch", async () => {
+    const spool = openDiskSpool(dir, { limitBytes: 64 * 1024 }); // 4 KiB segments
+    for (let i = 1; i <= 1200; i++) {
+      spool.append(event("read", i));
+      if (i % 40 === 0) await nextTurn();
+    }
+    await nextTurn();
+    assert.ok(segmentFiles(dir).length >= 8);
+    const all = Array.from({ length: 1200 }, (_, k) => BigInt(k + 1));
+    assert.deepEqual(sequences(spool), all);
+    const batched: bigint[] = [];
+    for (let after = 0n; ; ) {
+      const batch = spool.unacked(after, 70);
+      const last = batch.at(-1);
+      if (!last) break;
+      batched.push(...batch.map((item) => item.sequence));
+      after = last.sequence;
+    }
+    assert.deepEqual(batched, all);
+    assert.deepEqual(
+      spool.unacked(1000n, 3).map((item) => (item.payload.case === "event" ? item.payload.value.sequence : 0)),
+      [1001, 1002, 1003],
+      "the payloads come back from disk too",
+    );
+    assert.equal(spool.depth, 1200);
+    spool.ack(600n);
+    assert.equal(spool.depth, 600);
+    assert.equal(spool.unacked(0n, 1)[0]?.sequence, 601n);
+    spool.close();
+  });
+
   it("fills its size limit while nothing is acked: alerts, holds, then counts what it cannot keep; recovers on ack", async () => {
     const limitBytes = 64 * 1024;
     const spool = openDiskSpool(dir, { limitBytes, alertPercent: 80, overflowItems: 20 });

@@ -96,13 +96,20 @@ const headerBytes = 8; // u32 length, u32 crc32 of the item bytes
 
 interface Segment {
   path: string;
+  /** Lowest sequence the file holds (records before it are second copies, skipped). */
+  first: bigint;
   /** Highest sequence in the file; first - 1 while it is empty. */
   last: bigint;
   /** Bytes of whole, checksummed records. */
   size: number;
   /** No more writes go to this file (found at start, rolled over, or left after a failed write). */
   sealed: boolean;
+  /** The file's items, while they are in memory: always for the one being written, else for the latest few read. */
+  records?: SpoolItem[];
 }
+
+/** Segments other than the one being written whose items stay in memory, so reading on is cheap. */
+const cachedSegments = 2;
 
 interface Queued {
   item: SpoolItem;
@@ -115,6 +122,8 @@ interface Queued {
  * when the gateway acked its sequence, so a SIGKILL at any moment loses nothing that
  * was durable; a torn last record (killed mid-write) is detected by its checksum and cut.
  * Sequences keep increasing across restarts (the `acked` file remembers the last one).
+ * Memory holds the items of the segment being written and of the last two read, not the
+ * whole spool: a full spool of 1 GiB costs a few MiB of RAM.
  *
  * The files are bounded by `limitBytes`. Segments are at most 1/16 of the limit and a
  * segment is deleted once all its items are acked, so acked bytes are given back. An item
@@ -136,8 +145,8 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
   mkdirSync(dir, { recursive: true });
   const ackPath = join(dir, "acked");
   let acked = readAcked(ackPath);
-  const items: SpoolItem[] = []; // durable, unacked, in sequence order
   const segments: Segment[] = [];
+  let lastDurable = acked; // highest sequence written and fsync'd (sequences on disk have no gaps)
   let next = acked + 1n;
   let bytes = 0; // sum of segments' sizes
 
@@ -148,18 +157,20 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     const path = join(dir, name);
     const { records, validBytes, torn } = readSegment(path);
     if (torn) cutTo(path, validBytes);
-    const segment: Segment = { path, last: 0n, size: validBytes, sealed: true };
+    const segment: Segment = { path, first: 0n, last: 0n, size: validBytes, sealed: true };
     for (const item of records) {
       // A write that failed after some records reached the file is retried whole elsewhere: keep the first copy.
       if (item.sequence <= highest) continue;
       highest = item.sequence;
+      if (segment.first === 0n) segment.first = item.sequence;
       segment.last = item.sequence;
       if (item.sequence >= next) next = item.sequence + 1n;
-      if (item.sequence > acked) items.push(item);
     }
     segments.push(segment);
     bytes += validBytes;
   }
+  if (highest > lastDurable) lastDurable = highest;
+  const recentlyRead: Segment[] = [];
 
   let current: { fd: number; segment: Segment } | undefined;
   let queued: Queued[] = [];
@@ -263,6 +274,7 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     if (current) {
       current.segment.sealed = true;
       closeQuietly(current.fd);
+      release(current.segment);
       current = undefined;
     }
     const tail = segments[segments.length - 1];
@@ -272,9 +284,11 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     }
     const segment: Segment = {
       path: uniqueSegmentPath(firstSequence),
+      first: firstSequence,
       last: firstSequence - 1n,
       size: 0,
       sealed: false,
+      records: [],
     };
     const fd = openSync(segment.path, "a");
     try {
@@ -316,8 +330,11 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     segment.size += data.length;
     bytes += data.length;
     const lastItem = batch[batch.length - 1];
-    if (lastItem) segment.last = lastItem.item.sequence;
-    for (const { item } of batch) items.push(item);
+    if (lastItem) {
+      segment.last = lastItem.item.sequence;
+      lastDurable = lastItem.item.sequence;
+    }
+    if (segment.records) for (const { item } of batch) segment.records.push(item);
     if (diskError) {
       diskError = undefined;
       drain();
@@ -340,6 +357,7 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     if (target) {
       closeQuietly(target.fd);
       current = undefined;
+      release(target.segment);
       const syncFailed = written === attempted;
       if (written > 0) {
         try {
@@ -362,6 +380,40 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     }
   }
 
+  function depth() {
+    return (lastDurable > acked ? Number(lastDurable - acked) : 0) + queued.length;
+  }
+
+  /** A segment's items, from memory or read again from its file; undefined if the file cannot be read now. */
+  function recordsOf(segment: Segment): SpoolItem[] | undefined {
+    if (!segment.records) {
+      try {
+        const kept: SpoolItem[] = [];
+        for (const item of readSegment(segment.path).records) {
+          const previous = kept[kept.length - 1]?.sequence ?? segment.first - 1n;
+          if (item.sequence > previous && item.sequence >= segment.first && item.sequence <= segment.last)
+            kept.push(item);
+        }
+        segment.records = kept;
+      } catch {
+        return undefined;
+      }
+    }
+    const at = recentlyRead.indexOf(segment);
+    if (at >= 0) recentlyRead.splice(at, 1);
+    recentlyRead.push(segment);
+    while (recentlyRead.length > cachedSegments) {
+      const evicted = recentlyRead.shift();
+      if (evicted && evicted !== current?.segment) evicted.records = undefined;
+    }
+    return segment.records;
+  }
+
+  /** A segment no longer written to keeps its items in memory only while it is among the last read. */
+  function release(segment: Segment) {
+    if (!recentlyRead.includes(segment)) segment.records = undefined;
+  }
+
   function deleteAckedSegments() {
     let freed = false;
     while (segments.length > 0) {
@@ -378,6 +430,9 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
         break; // tried again at the next ack
       }
       segments.shift();
+      segment.records = undefined;
+      const at = recentlyRead.indexOf(segment);
+      if (at >= 0) recentlyRead.splice(at, 1);
       bytes -= segment.size;
       freed = true;
     }
@@ -404,19 +459,23 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
 
     unacked(after, max) {
       const out: SpoolItem[] = [];
-      for (const item of items) {
-        if (item.sequence <= after) continue;
-        out.push(item);
-        if (out.length >= max) break;
+      let from = acked; // bigints: no Math.max
+      if (after > from) from = after;
+      for (const segment of segments) {
+        if (segment.last <= from || segment.size === 0) continue;
+        const records = recordsOf(segment);
+        if (!records) break; // unreadable now: hand out nothing past it, so nothing is skipped
+        for (const item of records) {
+          if (item.sequence <= from) continue;
+          out.push(item);
+          if (out.length >= max) return out;
+        }
       }
       return out;
     },
 
     ack(sequence) {
       if (sequence <= acked) return;
-      let drop = 0;
-      while (drop < items.length && (items[drop]?.sequence ?? 0n) <= sequence) drop++;
-      items.splice(0, drop);
       acked = sequence;
       try {
         writeAcked(ackPath, acked);
@@ -433,12 +492,12 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     },
 
     get depth() {
-      return items.length + queued.length;
+      return depth();
     },
 
     stats() {
       return {
-        depth: items.length + queued.length,
+        depth: depth(),
         bytes: bytes + queuedBytes,
         limitBytes,
         alertBytes,
