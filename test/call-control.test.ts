@@ -2,6 +2,9 @@
 // Command on the stream of the agent that reported the call, and each result status comes
 // back as the right Connect code. A scripted agent speaks the real AgentService protocol.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -371,6 +374,42 @@ describe("call control", () => {
       assert.equal(status, 400, `${name} ${field}`);
       assert.equal(json.code, "invalid_argument", `${name} ${field}`);
       assert.match(String(json.message), new RegExp(field), `${name} ${field}`);
+    }
+  });
+});
+
+describe("call control across a gateway restart", () => {
+  it("finds a call reported to the previous gateway by asking the agent", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "callmesh-restart-"));
+    const callId = "5f0c9a52-0d6e-4a57-9a50-6c2a6f1f0010";
+    try {
+      const first = await startTestServer({ dataDir });
+      const before = connectFakeAgent(first.url, testCredentials.agentToken, testCredentials.agentId);
+      await before.next("welcome");
+      await reportCall(before, callId, CallEventKind.ANSWERED);
+      await first.stop();
+      before.close();
+
+      const second = await startTestServer({ dataDir });
+      const agent = connectFakeAgent(second.url, testCredentials.agentToken, testCredentials.agentId);
+      try {
+        await agent.next("welcome");
+        const reply = postJson(second.url, rpc("Transfer"), { callId, destination: "1002" });
+        const ask = await answer(agent, CommandStatus.OK, {
+          case: "calls",
+          value: { calls: [{ callId, state: ActiveCallState.ANSWERED, answeredBy: "1001" }] },
+        });
+        assert.equal(ask.action.case, "listCalls");
+        const transfer = await answer(agent, CommandStatus.OK);
+        assert.equal(transfer.action.case, "transfer");
+        assert.equal(transfer.action.value.mode, TransferMode.BLIND);
+        assert.equal((await reply).status, 200);
+      } finally {
+        agent.close();
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
