@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -59,6 +68,18 @@ describe("disk spool", () => {
     assert.equal(second.ackedSequence, 3n);
     assert.equal(sequenceOf(second.append(event("b", 6))), 6n);
     second.close();
+  });
+
+  it("reads multi-byte sequences back on open", async () => {
+    writeFileSync(join(dir, "acked"), String(2n ** 40n));
+    const spool = openDiskSpool(dir);
+    assert.equal(sequenceOf(spool.append(event("big", 1))), 2n ** 40n + 1n);
+    spool.append(event("big", 2));
+    spool.close();
+    const reopened = openDiskSpool(dir);
+    assert.deepEqual(sequences(reopened), [2n ** 40n + 1n, 2n ** 40n + 2n]);
+    assert.equal(sequenceOf(reopened.append(event("big", 3))), 2n ** 40n + 3n);
+    reopened.close();
   });
 
   it("cuts a torn last record and keeps everything before it", async () => {

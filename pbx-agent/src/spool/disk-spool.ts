@@ -155,7 +155,7 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
     .filter((n) => n.startsWith("segment-"))
     .sort()) {
     const path = join(dir, name);
-    const { records, validBytes, torn } = readSegment(path);
+    const { records, validBytes, torn } = scanSegment(path);
     if (torn) cutTo(path, validBytes);
     const segment: Segment = { path, first: 0n, last: 0n, size: validBytes, sealed: true };
     for (const item of records) {
@@ -531,9 +531,13 @@ export function openDiskSpool(dir: string, options: DiskSpoolOptions = {}): Disk
   };
 }
 
-function readSegment(path: string): { records: SpoolItem[]; validBytes: number; torn: boolean } {
+/** A segment file's whole, checksummed records, each turned into what `read` makes of its bytes. */
+function readSegmentWith<T>(
+  path: string,
+  read: (body: Uint8Array) => T,
+): { records: T[]; validBytes: number; torn: boolean } {
   const data = readFileSync(path);
-  const records: SpoolItem[] = [];
+  const records: T[] = [];
   let offset = 0;
   while (offset + headerBytes <= data.length) {
     const length = data.readUInt32LE(offset);
@@ -542,10 +546,28 @@ function readSegment(path: string): { records: SpoolItem[]; validBytes: number; 
     if (end > data.length) break;
     const body = data.subarray(offset + headerBytes, end);
     if (crc32(body) !== checksum) break;
-    records.push(fromBinary(SpoolItemSchema, body));
+    records.push(read(body));
     offset = end;
   }
   return { records, validBytes: offset, torn: offset !== data.length };
+}
+
+const readSegment = (path: string) => readSegmentWith(path, (body) => fromBinary(SpoolItemSchema, body));
+
+/** Only the records' sequences: what opening the spool needs, without decoding every item. */
+const scanSegment = (path: string) => readSegmentWith(path, (body) => ({ sequence: sequenceOf(body) }));
+
+/** SpoolItem's field 1 (`sequence`, a varint), which protobuf-es writes first; a full decode if it is not there. */
+function sequenceOf(body: Uint8Array): bigint {
+  if (body[0] === 0x08) {
+    let value = 0n;
+    for (let i = 1, shift = 0n; i < body.length && i <= 10; i++, shift += 7n) {
+      const byte = body[i] as number;
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+  }
+  return fromBinary(SpoolItemSchema, body).sequence;
 }
 
 /** Cuts a segment file back to `size` bytes, durably. */
