@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import {
   appendFileSync,
   copyFileSync,
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { type AppendResult, openDiskSpool, type SpoolEvent, type SpoolPayload } from "./disk-spool.js";
 
 const event = (callId: string, sequence: number): SpoolPayload => ({
@@ -278,5 +280,65 @@ describe("disk spool", () => {
     assert.deepEqual(sequences(reopened), [1n, 2n, 3n, 4n, 5n]);
     reopened.close();
     spool.close();
+  });
+
+  it("loses nothing it called durable when the process is SIGKILLed while writing, acking and rotating", async () => {
+    // A child process writes groups as fast as it can under a 64 KiB limit, acks as it goes (so
+    // segments rotate and are deleted), and prints each durable and acked sequence; then it is killed.
+    const spoolModule = fileURLToPath(new URL("./disk-spool.ts", import.meta.url));
+    const code = `
+      import { openDiskSpool } from ${JSON.stringify(spoolModule)};
+      const spool = openDiskSpool(${JSON.stringify(dir)}, { limitBytes: 64 * 1024, overflowItems: 0 });
+      let last = 0n;
+      spool.onDurable(() => {
+        const durable = last;
+        process.stdout.write("durable " + durable + "\\n");
+        if (durable > 200n) {
+          spool.ack(durable - 200n);
+          process.stdout.write("acked " + (durable - 200n) + "\\n");
+        }
+      });
+      let n = 0;
+      const group = () => {
+        for (let i = 0; i < 20; i++) {
+          const result = spool.append({ case: "event", value: { eventId: "k:" + ++n, callId: "k", sequence: n } });
+          if (result.status === "queued") last = result.sequence;
+        }
+        setImmediate(group);
+      };
+      group();
+    `;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    for (let waited = 0; (output.match(/acked/g)?.length ?? 0) < 200 && waited < 20_000; waited += 20) await sleep(20);
+    child.kill("SIGKILL");
+    await exited;
+    const lines = output.split("\n");
+    const lastOf = (word: string) =>
+      lines
+        .filter((line) => line.startsWith(`${word} `))
+        .map((line) => BigInt(line.slice(word.length + 1)))
+        .at(-1) ?? 0n;
+    const durable = lastOf("durable");
+    const ackedSequence = lastOf("acked");
+    assert.ok(ackedSequence > 1000n, `the child ran long enough to rotate (acked ${ackedSequence})`);
+    const reopened = openDiskSpool(dir, { limitBytes: 64 * 1024 });
+    assert.ok(reopened.ackedSequence >= ackedSequence);
+    const kept = sequences(reopened);
+    const first = kept[0] ?? 0n;
+    assert.equal(first, reopened.ackedSequence + 1n, "no gap after the last ack");
+    assert.ok((kept.at(-1) ?? 0n) >= durable, `every durable item is there (${kept.at(-1)} >= ${durable})`);
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, k) => first + BigInt(k)),
+      "in order, each once",
+    );
+    reopened.close();
   });
 });
