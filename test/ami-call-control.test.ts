@@ -29,10 +29,14 @@ import { createLogger } from "@callmesh/platform/logging.js";
 const TEST = { timeout: 20_000 };
 const logger = createLogger("ami-call-control-test", "silent");
 
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 8000): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 8000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -307,10 +311,12 @@ describe("call control on Asterisk (AMI driver ↔ AMI simulator)", () => {
   it("presence follows the extensions' device states, and ListPresence answers the latest", TEST, async () => {
     const { played } = await answeredCall("blindTransfer");
     const states = () => presence.filter((entry) => entry.extension === "1001").map((entry) => entry.state);
-    assert.deepEqual(states(), [PresenceState.RINGING, PresenceState.IN_USE]);
+    // ExtensionStateList at login, then the call's DeviceStateChanges.
+    assert.deepEqual(states(), [PresenceState.IDLE, PresenceState.RINGING, PresenceState.IN_USE]);
+    assert.equal(presence.filter((entry) => entry.state === PresenceState.IDLE).length >= 12, true);
     await command({ case: "transfer", value: { callId: events[0]?.callId ?? "", destination: "1002" } });
     await played;
-    await until(() => states().includes(PresenceState.IDLE), "1001 idle");
+    await until(() => states().at(-1) === PresenceState.IDLE, "1001 idle");
     const listed = await command({ case: "listPresence", value: {} });
     assert.equal(listed.status, CommandStatus.OK);
     const entries = listed.detail?.case === "presence" ? listed.detail.value.entries : [];
@@ -320,4 +326,43 @@ describe("call control on Asterisk (AMI driver ↔ AMI simulator)", () => {
     assert.equal(of1001?.device, "PJSIP/1001");
     assert.equal(entries.find((entry) => entry.extension === "1002")?.state !== undefined, true);
   });
+
+  it(
+    "a restarted agent rebuilds the call in progress from CoreShowChannels: same id, no second start, one HANGUP",
+    TEST,
+    async () => {
+      const { callId, played } = await answeredCall("blindTransfer");
+      await driver.stop();
+      const before = events.length;
+      driver = createAmiDriver({
+        host: "127.0.0.1",
+        port: sim.port,
+        username: "callmesh",
+        secret: "callmesh",
+        agentId: "agent-ast",
+        logger,
+        cdrGraceMs: 50,
+      });
+      driver.onOutput((output) => {
+        if (output.kind === "event") events.push(output.event);
+      });
+      run = createCommandRunner(driver);
+      driver.start();
+      await until(() => driver.connected, "logged in again");
+      const listed = await until(async () => {
+        const outcome = await command({ case: "listCalls", value: { callId } });
+        return outcome.status === CommandStatus.OK ? outcome : undefined;
+      }, "the call rebuilt");
+      const [active] = listed.detail?.case === "calls" ? listed.detail.value.calls : [];
+      assert.equal(active?.state, ActiveCallState.ANSWERED);
+      assert.equal(active?.answeredBy, "1001");
+      assert.equal(events.length, before, "no second start");
+      assert.equal((await command({ case: "hangup", value: { callId } })).status, CommandStatus.OK);
+      await played;
+      await until(() => kinds(callId).includes(CallEventKind.HANGUP), "HANGUP");
+      const hangup = events.filter((event) => event.callId === callId && event.kind === CallEventKind.HANGUP);
+      assert.equal(hangup.length, 1);
+      assert.equal((hangup[0]?.sequence ?? 0) > 1000, true, "event ids never reuse the first agent's");
+    },
+  );
 });

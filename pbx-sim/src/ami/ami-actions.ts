@@ -198,6 +198,62 @@ const originate: ActionHandler = async (session, headers, deps) => {
   return "keep";
 };
 
+/** `EventList: start` … a list's items … its complete event, as astman_send_listack and astman_send_list_complete do. */
+function eventList(
+  actionId: string,
+  message: string,
+  items: ReadonlyArray<ReadonlyArray<readonly [string, string]>>,
+  complete: string,
+): string {
+  const id = actionId === "" ? [] : [["ActionID", actionId] as const];
+  let text = formatResponse("Success", actionId, ["EventList", "start"], ["Message", message]);
+  for (const item of items) text += formatAmiBlock([item[0] ?? ["Event", ""], ...id, ...item.slice(1)]);
+  text += formatAmiBlock([["Event", complete], ...id, ["EventList", "Complete"], ["ListItems", String(items.length)]]);
+  return text;
+}
+
+const hhmmss = (us: number) => {
+  const total = Math.max(0, Math.floor(us / 1_000_000));
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}`;
+};
+
+// main/manager.c action_coreshowchannels: each channel's state lines, then its bridge, application and age.
+const coreShowChannels: ActionHandler = async (session, headers, deps) => {
+  const now = nowMicros();
+  const items = deps.calls.channels.all().map((channel) => [
+    ["Event", "CoreShowChannel"] as const,
+    ...channel.lines,
+    ["BridgeId", channel.bridgeId] as const,
+    // A dialed channel runs no dialplan: Asterisk shows app_dial's placeholder (as its CEL events do).
+    ["Application", channel.application || "AppDial"] as const,
+    ["ApplicationData", channel.application ? channel.applicationData : "(Outgoing Line)"] as const,
+    ["Duration", hhmmss(now - channel.createdUs)] as const,
+  ]);
+  await session.write(
+    eventList(actionHeader(headers, "ActionID"), "Channels will follow", items, "CoreShowChannelsComplete"),
+  );
+  return "keep";
+};
+
+// main/manager.c action_extensionstatelist: one ExtensionStatus per hint.
+const extensionStateList: ActionHandler = async (session, headers, deps) => {
+  const items = deps.extensionStates
+    .list()
+    .map((state) => [
+      ["Event", "ExtensionStatus"] as const,
+      ["Exten", state.exten] as const,
+      ["Context", state.context] as const,
+      ["Hint", state.hint] as const,
+      ["Status", String(state.status)] as const,
+      ["StatusText", state.statusText] as const,
+    ]);
+  await session.write(
+    eventList(actionHeader(headers, "ActionID"), "Extension Statuses will follow", items, "ExtensionStateListComplete"),
+  );
+  return "keep";
+};
+
 /** The actions the simulator implements, by lower-case name; Login, Logoff and Challenge work before login. */
 const HANDLERS: ReadonlyMap<string, ActionHandler> = new Map([
   ["login", login],
@@ -208,6 +264,8 @@ const HANDLERS: ReadonlyMap<string, ActionHandler> = new Map([
   ["extensionstate", extensionState],
   ["coresettings", coreSettings],
   ["originate", originate],
+  ["coreshowchannels", coreShowChannels],
+  ["extensionstatelist", extensionStateList],
 ]);
 const BEFORE_LOGIN = new Set(["login", "logoff", "challenge"]);
 

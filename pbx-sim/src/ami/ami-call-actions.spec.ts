@@ -234,4 +234,81 @@ describe("ami-simulator call-control actions", () => {
       await call;
     });
   });
+
+  it("CoreShowChannels lists the live channels as an event list, ExtensionStateList every hint", TEST, async () => {
+    await withClient(async (simulator, client) => {
+      const { call, caller, extension } = await upAndWaiting(simulator, client, "blindTransfer");
+      client.sendAction([
+        ["Action", "CoreShowChannels"],
+        ["ActionID", "cs"],
+      ]);
+      const start = await client.response("cs");
+      assert.deepEqual(lines(start), [
+        "Response: Success",
+        "ActionID: cs",
+        "EventList: start",
+        "Message: Channels will follow",
+      ]);
+      const complete = await client.waitFor(isEvent("CoreShowChannelsComplete"));
+      assert.deepEqual(lines(complete), [
+        "Event: CoreShowChannelsComplete",
+        "ActionID: cs",
+        "EventList: Complete",
+        "ListItems: 2",
+      ]);
+      const items = client.blocks.filter(isEvent("CoreShowChannel"));
+      assert.deepEqual(
+        items.map((item) => blockValue(item, "Channel")),
+        [caller, extension],
+      );
+      const [first] = items;
+      assert.deepEqual(
+        first?.map(({ key }) => key),
+        [
+          "Event",
+          "ActionID",
+          "Channel",
+          "ChannelState",
+          "ChannelStateDesc",
+          "CallerIDNum",
+          "CallerIDName",
+          "ConnectedLineNum",
+          "ConnectedLineName",
+          "Language",
+          "AccountCode",
+          "Context",
+          "Exten",
+          "Priority",
+          "Uniqueid",
+          "Linkedid",
+          "BridgeId",
+          "Application",
+          "ApplicationData",
+          "Duration",
+        ],
+      );
+      assert.equal(blockValue(first ?? [], "ChannelState"), "6");
+      assert.match(blockValue(first ?? [], "BridgeId") ?? "", /^[0-9a-f-]{36}$/);
+      assert.equal(blockValue(first ?? [], "Application"), "Dial");
+      assert.match(blockValue(first ?? [], "Duration") ?? "", /^00:00:0\d$/);
+
+      client.sendAction([
+        ["Action", "ExtensionStateList"],
+        ["ActionID", "es"],
+      ]);
+      assert.equal(blockValue(await client.response("es"), "Message"), "Extension Statuses will follow");
+      const done = await client.waitFor(isEvent("ExtensionStateListComplete"));
+      assert.equal(blockValue(done, "ListItems"), "12");
+      const of1001 = client.blocks.find(
+        (block) => isEvent("ExtensionStatus")(block) && blockValue(block, "Exten") === "1001",
+      );
+      assert.equal(blockValue(of1001 ?? [], "StatusText"), "InUse");
+      client.sendAction([
+        ["Action", "Hangup"],
+        ["ActionID", "h"],
+        ["Channel", caller],
+      ]);
+      await call;
+    });
+  });
 });

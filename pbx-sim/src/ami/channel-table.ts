@@ -25,6 +25,13 @@ export interface LiveChannel {
   readonly linkedid: string;
   /** Its channel lines (CHANNEL_KEYS order), as the next event about it would print them. */
   readonly lines: ReadonlyArray<readonly [string, string]>;
+  /** When its Newchannel was played (µs). */
+  readonly createdUs: number;
+  /** The dialplan application it runs (last Newexten) and its data; "" before any. */
+  readonly application: string;
+  readonly applicationData: string;
+  /** The bridge it is in (BridgeEnter, until BridgeLeave); "" when none. */
+  readonly bridgeId: string;
 }
 
 /**
@@ -43,6 +50,8 @@ export interface ChannelTable {
   ofCall(linkedid: string): LiveChannel[];
   /** A channel hung up by an action: gone at once, before its Hangup event is played. */
   remove(name: string): void;
+  /** Every live channel, oldest first (CoreShowChannels). */
+  all(): LiveChannel[];
 }
 
 export function createChannelTable(): ChannelTable {
@@ -59,9 +68,23 @@ export function createChannelTable(): ChannelTable {
       const uniqueid = field(event, "Uniqueid");
       const linkedid = field(event, "Linkedid");
       if (uniqueid === undefined || linkedid === undefined || field(event, "ChannelState") === undefined) return;
-      if (event.event !== "Newchannel" && !channels.has(name)) return;
+      const known = channels.get(name);
+      if (event.event !== "Newchannel" && known === undefined) return;
       const lines = CHANNEL_KEYS.map((key) => [key, field(event, key) ?? ""] as const);
-      channels.set(name, { name, uniqueid, linkedid, lines });
+      let bridgeId = known?.bridgeId ?? "";
+      if (event.event === "BridgeEnter") bridgeId = field(event, "BridgeUniqueid") ?? "";
+      if (event.event === "BridgeLeave") bridgeId = "";
+      const newexten = event.event === "Newexten";
+      channels.set(name, {
+        name,
+        uniqueid,
+        linkedid,
+        lines,
+        createdUs: known?.createdUs ?? event.atUs,
+        application: newexten ? (field(event, "Application") ?? "") : (known?.application ?? ""),
+        applicationData: newexten ? (field(event, "AppData") ?? "") : (known?.applicationData ?? ""),
+        bridgeId,
+      });
     },
     get: (name) => channels.get(name),
     byPrefix(prefix) {
@@ -73,5 +96,6 @@ export function createChannelTable(): ChannelTable {
     remove: (name) => {
       channels.delete(name);
     },
+    all: () => [...channels.values()],
   };
 }

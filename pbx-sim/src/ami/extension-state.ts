@@ -11,6 +11,8 @@ export interface ExtensionStates {
   /** Follows a `DeviceStateChange` the PBX emitted (`Device: PJSIP/1001`, `State: RINGING`). */
   observeDeviceState(device: string, state: string): void;
   status(exten: string, context: string): ExtensionStatus;
+  /** Every extension with a hint, in its hint context (`ext-local`), as ExtensionStateList lists them. */
+  list(): Array<ExtensionStatus & { readonly exten: string; readonly context: string }>;
 }
 
 // Hints live in ext-local; from-internal includes it (FreePBX layout of the recorded PBX).
@@ -45,7 +47,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
  */
 export function createExtensionStates(extensions: Readonly<Record<string, ExtensionRegistration>>): ExtensionStates {
   const deviceStates = new Map<string, string>();
-  return {
+  const states: ExtensionStates = {
     observeDeviceState(device, state) {
       const extension = /^PJSIP\/(.+)$/.exec(device)?.[1];
       if (extension !== undefined && Object.hasOwn(extensions, extension)) deviceStates.set(extension, state);
@@ -59,5 +61,8 @@ export function createExtensionStates(extensions: Readonly<Record<string, Extens
         registration === "unregistered" ? 4 : (DEVICE_TO_EXTENSION[deviceStates.get(exten) ?? "NOT_INUSE"] ?? 0);
       return { hint: `PJSIP/${exten}`, status, statusText: STATUS_TEXT[status] ?? "Unknown" };
     },
+    list: () =>
+      Object.keys(extensions).map((exten) => ({ exten, context: "ext-local", ...states.status(exten, "ext-local") })),
   };
+  return states;
 }

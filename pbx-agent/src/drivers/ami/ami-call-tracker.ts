@@ -10,6 +10,7 @@ import {
 } from "./ami-call.js";
 import { deriveCallId } from "./ami-call-id.js";
 import { buildCallEvent, buildCdr } from "./ami-call-output.js";
+import { groupUnknown, recoverCall, recoveredChannel } from "./ami-call-recovery.js";
 import { AMI_EVENT_HANDLERS, AMI_IGNORED_EVENTS } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
 import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
@@ -77,9 +78,24 @@ export interface AmiCallTracker {
   findCall(callId: string): TrackedCall | undefined;
   /** Every call in progress, oldest first, as findCall() sees them. */
   liveCalls(): TrackedCall[];
+  /**
+   * Merges what the PBX has now (the CoreShowChannel items of a CoreShowChannels made at a
+   * (re)connect, at `atUs`) with what the tracker knows: a channel it tracks that the PBX no longer
+   * has hung up while the agent was away (a call left with none ends, HANGUP at `atUs`); channels it
+   * never saw are calls in progress rebuilt silently (no second start), named by `callIds` (the
+   * CALLMESH_CALL_ID of a click-to-call, by Linkedid) or their derived id.
+   */
+  reconcile(items: readonly AmiMessage[], atUs: number, callIds?: ReadonlyMap<string, string>): ReconcileResult;
   /** Calls with channels still up. */
   readonly activeCalls: number;
   readonly stats: Readonly<AmiCallTrackerStats>;
+}
+
+export interface ReconcileResult {
+  /** Calls that ended while the agent was away: their HANGUP went out now. */
+  ended: number;
+  /** Calls in progress the tracker did not know, rebuilt. */
+  recovered: number;
 }
 
 export function createAmiCallTracker(options: AmiCallTrackerOptions): AmiCallTracker {
@@ -159,6 +175,43 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   liveCalls(): TrackedCall[] {
     return [...this.#calls.values()].filter(isLive);
+  }
+
+  reconcile(
+    items: readonly AmiMessage[],
+    atUs: number,
+    callIds: ReadonlyMap<string, string> = new Map(),
+  ): ReconcileResult {
+    const present = new Set(items.map((item) => item.get("Uniqueid") ?? ""));
+    let ended = 0;
+    for (const call of [...this.#calls.values()]) {
+      if (call.ended) continue;
+      for (const channel of call.channels.values()) {
+        if (channel.hungUp || present.has(channel.uniqueid)) continue;
+        channel.hungUp = true;
+        channel.endedUs = atUs;
+        call.liveChannels--;
+      }
+      if (call.liveChannels <= 0) {
+        this.endCall(call, atUs);
+        ended++;
+      }
+    }
+    let recovered = 0;
+    for (const group of groupUnknown(items, (uniqueid) => this.#callsByChannel.has(uniqueid))) {
+      const known = this.#calls.get(group.linkedid);
+      if (known !== undefined && !known.ended) {
+        for (const item of group.items) this.addChannel(known, recoveredChannel(this, item, atUs));
+        continue;
+      }
+      if (known !== undefined) continue;
+      recoverCall(this, group, atUs, callIds.get(group.linkedid));
+      recovered++;
+    }
+    if (recovered > 0 || ended > 0) {
+      this.#options.logger?.info({ ended, recovered }, "calls reconciled with the PBX's channels");
+    }
+    return { ended, recovered };
   }
 
   tick(): void {

@@ -113,8 +113,8 @@ export class TrackedCall {
   readonly startedUs: number;
   /** The first channel is a Local channel: an Originate (click-to-call) made this call. */
   readonly clickToCall: boolean;
-  /** Entered the PBX from a trunk context. */
-  readonly inbound: boolean;
+  /** Entered the PBX from a trunk context (for a call recovered mid-way: its first channel is a trunk). */
+  inbound: boolean;
   /** Channels in the order they appeared. */
   readonly channels = new Map<string, TrackedChannel>();
   readonly legs = new Map<string, DialLeg>();

@@ -54,6 +54,18 @@ export interface AmiConnection {
    * deadline after the timeout, aborted when the session drops first.
    */
   sendAction(action: string, fields?: AmiActionFields, options?: { timeoutMs?: number }): Promise<AmiMessage>;
+  /**
+   * Sends an action that answers with an event list (`EventList: start` … `<completeEvent>`,
+   * e.g. CoreShowChannels → CoreShowChannelsComplete) and resolves with its response and the
+   * list's items. The items are the action's alone: they reach no onEvent listener. A refused
+   * action resolves with its response and no items. Rejects as sendAction does.
+   */
+  sendListAction(
+    action: string,
+    completeEvent: string,
+    fields?: AmiActionFields,
+    options?: { timeoutMs?: number },
+  ): Promise<{ response: AmiMessage; items: AmiMessage[] }>;
   /** Every event, in order, from every session. */
   onEvent(listener: (event: AmiMessage) => void): void;
   /** Logged in (true) or lost (false). */
@@ -137,6 +149,26 @@ class KeptConnection implements AmiConnection {
     return this.#send(session, action, fields, options.timeoutMs ?? this.#options.actionTimeoutMs ?? 10_000);
   }
 
+  async sendListAction(
+    action: string,
+    completeEvent: string,
+    fields?: AmiActionFields,
+    options: { timeoutMs?: number } = {},
+  ): Promise<{ response: AmiMessage; items: AmiMessage[] }> {
+    const session = this.#loop.session;
+    if (session === undefined) throw new AmiError("unavailable", "not connected to the PBX");
+    const actionId = `${this.#actionIdPrefix}${++this.#actionCounter}`;
+    const timeoutMs = options.timeoutMs ?? this.#options.actionTimeoutMs ?? 10_000;
+    const list = session.collectList(actionId, completeEvent, timeoutMs, action);
+    try {
+      const response = await session.request(actionId, formatAmiAction(action, actionId, fields), timeoutMs, action);
+      if (response.response !== "Success") return { response, items: [] };
+      return { response, items: await list.items };
+    } finally {
+      list.cancel();
+    }
+  }
+
   onEvent(listener: (event: AmiMessage) => void): void {
     this.#eventListeners.add(listener);
   }
@@ -196,6 +228,8 @@ class Session {
   readonly bannerReceived: Promise<void>;
   readonly #socket: Socket;
   readonly #inFlight = new Map<string, InFlight>();
+  /** Event lists being collected, by the ActionID of the action that asked for them. */
+  readonly #lists = new Map<string, { complete: string; items: AmiMessage[]; done(): void }>();
   #closeReason: AmiError | undefined;
   #keepalive: NodeJS.Timeout | undefined;
 
@@ -213,7 +247,7 @@ class Session {
         // A server that skips the banner still gets its login.
         bannerSeen();
         if (message.event === undefined) this.#settle(message, hooks);
-        else hooks.onEvent(message);
+        else if (!this.#collect(message)) hooks.onEvent(message);
       },
       onListenerError: hooks.onParserError,
     });
@@ -253,6 +287,49 @@ class Session {
       this.#inFlight.set(actionId, { resolve, reject, timer });
       this.#socket.write(text);
     });
+  }
+
+  /** Starts collecting the event list of `actionId`; `items` rejects when the session closes or time runs out. */
+  collectList(
+    actionId: string,
+    complete: string,
+    timeoutMs: number,
+    action: string,
+  ): { items: Promise<AmiMessage[]>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const items = new Promise<AmiMessage[]>((resolve, reject) => {
+      const collected: AmiMessage[] = [];
+      timer = setTimeout(() => {
+        this.#lists.delete(actionId);
+        reject(new AmiError("deadline", `${action} list not complete within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.closed.then((reason) => reject(new AmiError(reason.code, reason.message, { cause: reason })));
+      this.#lists.set(actionId, {
+        complete,
+        items: collected,
+        done: () => resolve(collected),
+      });
+    });
+    // A list nobody awaits (the action was refused) must not reject unhandled.
+    items.catch(() => undefined);
+    return {
+      items,
+      cancel: () => {
+        clearTimeout(timer);
+        this.#lists.delete(actionId);
+      },
+    };
+  }
+
+  /** An item (or the end) of a list being collected: kept from the event listeners. */
+  #collect(message: AmiMessage): boolean {
+    if (this.#lists.size === 0) return false;
+    const actionId = message.get("ActionID");
+    const list = actionId === undefined ? undefined : this.#lists.get(actionId);
+    if (list === undefined) return false;
+    if (message.event === list.complete) list.done();
+    else list.items.push(message);
+    return true;
   }
 
   /** Pings every `intervalMs`; an unanswered ping means a dead peer: the socket is closed. */

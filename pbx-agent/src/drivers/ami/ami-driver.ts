@@ -12,6 +12,7 @@ import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.j
 import { type CallControlContexts, runCallControl } from "./ami-call-control.js";
 import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
 import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
+import { CALL_ID_VARIABLE } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
 import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
 import { extensionStateRefusal, planOriginate } from "./ami-originate.js";
@@ -106,7 +107,10 @@ class AmiPbxDriver implements AmiDriver {
       logFields: (presence) => ({ extension: presence.extension }),
     });
     this.#connection.onEvent((event) => this.#onEvent(event));
-    this.#connection.onConnectionChange((connected) => this.#readiness.connectionChanged(connected));
+    this.#connection.onConnectionChange((connected) => {
+      this.#readiness.connectionChanged(connected);
+      if (connected) void this.#recover();
+    });
   }
 
   get connected(): boolean {
@@ -230,6 +234,50 @@ class AmiPbxDriver implements AmiDriver {
       const timer = setTimeout(() => done(undefined), timeoutMs);
       this.#eventWaiters.add(waiter);
     });
+  }
+
+  /**
+   * On every login: the extensions' states (ExtensionStateList) for presence, and the channels
+   * (CoreShowChannels) the tracker reconciles its calls with, so that a call that ended while
+   * the agent was away gets its HANGUP and one in progress is tracked on without a second start.
+   */
+  async #recover(): Promise<void> {
+    try {
+      const states = await this.#connection.sendListAction("ExtensionStateList", "ExtensionStateListComplete");
+      for (const item of states.items) {
+        const presence = this.#presence.handle(item);
+        if (presence !== undefined) this.#presenceListeners.emit(presence);
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, "ExtensionStateList failed; presence starts from the next changes");
+    }
+    try {
+      const atUs = Date.now() * 1000;
+      const channels = await this.#connection.sendListAction("CoreShowChannels", "CoreShowChannelsComplete");
+      if (channels.response.response !== "Success") {
+        this.#log.warn({ message: channels.response.get("Message") }, "CoreShowChannels refused; calls not reconciled");
+        return;
+      }
+      const result = this.#tracker.reconcile(channels.items, atUs, await this.#clickToCallIds(channels.items));
+      this.#log.info({ channels: channels.items.length, ...result }, "calls reconciled after login");
+    } catch (error) {
+      this.#log.warn({ err: error }, "CoreShowChannels failed; calls not reconciled");
+    }
+  }
+
+  /** The CALLMESH_CALL_ID of each click-to-call's Local channel the tracker does not know, by Linkedid. */
+  async #clickToCallIds(items: readonly AmiMessage[]): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    for (const item of items) {
+      const channel = item.get("Channel") ?? "";
+      const linkedid = item.get("Linkedid") ?? "";
+      if (!channel.startsWith("Local/") || item.get("Uniqueid") !== linkedid || ids.has(linkedid)) continue;
+      if (this.#tracker.liveCalls().some((call) => call.linkedid === linkedid)) continue;
+      const answer = await this.#connection.sendAction("Getvar", { Channel: channel, Variable: CALL_ID_VARIABLE });
+      const value = answer.get("Value") ?? "";
+      if (answer.response === "Success" && value !== "") ids.set(linkedid, value);
+    }
+    return ids;
   }
 
   #tick(): void {
