@@ -107,6 +107,9 @@ describe("gateway link", () => {
       return gateway.batchSequences().length === queued + 50;
     });
     assert.equal(spool.stats().full, false);
+    await until("the recovered notice", () => gateway.of("notice").length === 3);
+    assert.equal(gateway.of("notice")[2]?.kind, AgentEventKind.SPOOL_RECOVERED);
+    assert.match(gateway.of("notice")[2]?.message ?? "", /spool accepts items again/);
     assert.equal(spool.append(event("fill", 10_000)).status, "queued");
     await until("the new item sent", () => gateway.batchSequences().length === queued + 51);
     assert.deepEqual(
@@ -124,7 +127,7 @@ describe("gateway link", () => {
       "the held items, oldest first",
     );
     assert.equal(await counterValue(metrics, "callmesh_agent_spool_full"), 0);
-    assert.equal(gateway.of("notice").length, 2, "no notice is spooled or repeated");
+    assert.equal(gateway.of("notice").length, 3, "no notice is spooled or repeated");
   });
 
   it("sends a heartbeat with the host's and the spool's health at welcome and every interval", async () => {

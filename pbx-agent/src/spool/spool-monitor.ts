@@ -5,7 +5,7 @@ import type { DiskSpool, RejectReason, SpoolEvent } from "./disk-spool.js";
 
 /** A notice for the gateway, sent out of band (not spooled). */
 export interface SpoolNotice {
-  kind: AgentEventKind.SPOOL_NEAR_FULL | AgentEventKind.SPOOL_FULL;
+  kind: AgentEventKind.SPOOL_NEAR_FULL | AgentEventKind.SPOOL_FULL | AgentEventKind.SPOOL_RECOVERED;
   message: string;
 }
 
@@ -21,7 +21,7 @@ export interface SpoolMonitorDeps {
 /**
  * Makes the spool's state seen: gauges of its depth, bytes, limit and held items; a notice,
  * a log line and a gauge when it passes its alert threshold (warn) or becomes full (error);
- * a counter of lost items by reason, and a log line when it accepts items again.
+ * a counter of lost items by reason, and a notice and a log line when it accepts items again.
  */
 export function monitorSpool(spool: DiskSpool, deps: SpoolMonitorDeps): void {
   const { logger, metrics } = deps;
@@ -88,13 +88,13 @@ export function monitorSpool(spool: DiskSpool, deps: SpoolMonitorDeps): void {
         deps.notify({ kind: AgentEventKind.SPOOL_FULL, message });
         return;
       }
-      case "accepting":
-        logger.info(
-          { spoolBytes: event.bytes, spoolLimitBytes: event.limitBytes },
-          `spool accepts items again: ${describeUse(event.bytes, event.limitBytes)}`,
-        );
+      case "accepting": {
+        const message = `spool accepts items again: ${describeUse(event.bytes, event.limitBytes)}`;
+        logger.info({ spoolBytes: event.bytes, spoolLimitBytes: event.limitBytes }, message);
+        deps.notify({ kind: AgentEventKind.SPOOL_RECOVERED, message });
         flushLostLog(Date.now(), true);
         return;
+      }
       case "rejected":
         rejected.inc({ reason: event.reason });
         lostSinceLog++;

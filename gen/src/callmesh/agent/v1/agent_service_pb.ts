@@ -1057,7 +1057,7 @@ export const DiskUsageSchema: GenMessage<DiskUsage> = /*@__PURE__*/
  */
 export type AgentNotice = Message<"callmesh.agent.v1.AgentNotice"> & {
   /**
-   * What happened: spool near full, spool full, PBX connection lost or back.
+   * What happened: spool near full, full or recovered, PBX connection lost or back.
    *
    * @generated from field: callmesh.events.v1.AgentEventKind kind = 1;
    */
