@@ -92,7 +92,7 @@ export function buildCdr(call: TrackedCall, agentId: string, plan: EslNumberPlan
   return cdr;
 }
 
-function buildLeg(leg: TrackedLeg): CallLeg {
+export function buildLeg(leg: TrackedLeg): CallLeg {
   const endedUs = leg.hungUpUs ?? leg.completedUs;
   const result = create(CallLegSchema, {
     pbxLegId: leg.uuid,

@@ -9,7 +9,7 @@ import { ESL_EVENT_HANDLERS, type EslTrackerContext, type IgnoreReason } from ".
 import type { LegRole, TrackedLeg } from "./esl-leg.js";
 import { createEslNumberPlan, type EslNumberPlan, type EslNumberPlanOptions } from "./esl-number-plan.js";
 
-export type { OriginateExpectation } from "./esl-call.js";
+export type { OriginateExpectation, TrackedCall } from "./esl-call.js";
 
 export interface EslCallTrackerOptions extends EslNumberPlanOptions {
   /** Put on every CallEvent and Cdr; also seeds the ids of calls no click-to-call named. */
@@ -54,6 +54,12 @@ export interface EslCallTracker {
   tick(): void;
   /** End of a session: ends calls whose legs all hung up, and releases originates never classified. */
   flush(): void;
+  /** The live call with this id (the API's or the derived one), if the tracker knows it. */
+  findCall(callId: string): TrackedCall | undefined;
+  /** The calls in progress, oldest first. */
+  liveCalls(): TrackedCall[];
+  /** What counts as an extension and a trunk. */
+  readonly plan: EslNumberPlan;
   readonly activeCalls: number;
   readonly stats: Readonly<EslCallTrackerStats>;
 }
@@ -89,6 +95,15 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
 
   get activeCalls(): number {
     return this.#calls.size;
+  }
+
+  findCall(callId: string): TrackedCall | undefined {
+    for (const call of this.#calls) if (call.callId === callId && !call.pending) return call;
+    return undefined;
+  }
+
+  liveCalls(): TrackedCall[] {
+    return [...this.#calls].filter((call) => !call.pending);
   }
 
   handles(eventName: string): boolean {

@@ -59,6 +59,10 @@ export class TrackedCall {
   /** The extension (or number) the caller is connected to now: the answerer, then each transfer target. */
   connectedTo = "";
   transferredTo = "";
+  /** The valet slot a Park command put the caller in; "" when not parked (cleared when picked up). */
+  parkedAt = "";
+  /** Legs a Hold command put on hold (CHANNEL_HOLD seen, no CHANNEL_UNHOLD yet), by Unique-ID. */
+  readonly heldLegs = new Set<string>();
   /** Click-to-call: the agent picked up their phone. */
   agentAnswered = false;
   /** The caller left a queue with no agent (CC-Cause Cancel), or the queue gave up on them. */

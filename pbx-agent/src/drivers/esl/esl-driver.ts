@@ -9,6 +9,7 @@ import { commandOutcomeOfError } from "../command-outcome.js";
 import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
+import { type EslControlDialplan, runEslCallControl } from "./esl-call-control.js";
 import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
 import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
 import type { EslEvent } from "./esl-event.js";
@@ -42,7 +43,11 @@ export interface EslDriverOptions extends EslNumberPlanOptions {
   maxReconnectDelayMs?: number;
   /** See EslCallTrackerOptions.hangupGraceMs. */
   hangupGraceMs?: number;
+  /** Where call control sends legs; defaults: context "default", park slots 701–709, conference profile "default". */
+  controlDialplan?: Partial<EslControlDialplan>;
 }
+
+const DEFAULT_PARK_SLOTS = ["701", "702", "703", "704", "705", "706", "707", "708", "709"];
 
 export interface EslDriver extends PbxDriver {
   readonly stats: {
@@ -126,9 +131,48 @@ class EslPbxDriver implements EslDriver {
     this.#readiness.onChange(listener);
   }
 
-  /** Call control is not implemented on FreeSWITCH yet. */
-  async control(action: ControlAction): Promise<CommandOutcome> {
-    return { status: CommandStatus.UNSUPPORTED, message: `${action.case} is not supported on FreeSWITCH yet` };
+  /** Runs a call-control command through `api`/`bgapi` on the legs the tracker knows (esl-call-control.ts). */
+  control(action: ControlAction): Promise<CommandOutcome> {
+    const options = this.#options;
+    return runEslCallControl(
+      {
+        tracker: this.#tracker,
+        plan: this.#tracker.plan,
+        agentId: options.agentId,
+        dialplan: {
+          context: options.controlDialplan?.context ?? options.originateContext ?? "default",
+          parkSlots: options.controlDialplan?.parkSlots ?? DEFAULT_PARK_SLOTS,
+          conferenceProfile: options.controlDialplan?.conferenceProfile ?? "default",
+        },
+        ringSeconds: options.defaultRingSeconds ?? 30,
+        verdictMs: options.originateVerdictMs ?? 1500,
+        log: this.#log.child({ command: action.case, callId: "callId" in action.value ? action.value.callId : "" }),
+        connected: () => this.#connection.connected,
+        api: async (command) => (await this.#connection.send(`api ${command}`)).text,
+        bgapi: (command, verdictMs) => this.#bgapi(command, verdictMs),
+        presence: () => [],
+      },
+      action,
+    );
+  }
+
+  /** `bgapi` with our own Job-UUID: its command/reply, and its BACKGROUND_JOB's body if it comes within `verdictMs`. */
+  async #bgapi(command: string, verdictMs: number): Promise<{ reply: string; job: string | undefined }> {
+    const jobUuid = randomUUID();
+    const job = new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), verdictMs);
+      this.#jobs.set(jobUuid, (event) => {
+        clearTimeout(timer);
+        resolve(event.body);
+      });
+    });
+    try {
+      const reply = await this.#connection.send(`bgapi ${command}`, { headers: { "Job-UUID": jobUuid } });
+      if (!reply.text.startsWith("+OK")) return { reply: reply.text, job: undefined };
+      return { reply: reply.text, job: await job };
+    } finally {
+      this.#jobs.delete(jobUuid);
+    }
   }
 
   /** Presence is not reported on FreeSWITCH yet. */

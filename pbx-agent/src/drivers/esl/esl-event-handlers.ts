@@ -255,6 +255,7 @@ function onBridge(tracker: EslTrackerContext, event: EslEvent): void {
   const at = tracker.timeOf(event);
   const partner = found.leg === call.first ? other : other === call.first ? found.leg : undefined;
   if (partner === undefined || partner.role === "monitor") return;
+  call.parkedAt = "";
   if (partner.role === "pickup" && call.answeredUs === undefined) {
     // Picked up before anyone answered: the pickup answers the call.
     partner.role = "dialed";
@@ -282,7 +283,10 @@ function mergeOrder(a: TrackedCall, b: TrackedCall): [TrackedCall, TrackedCall |
 function onHold(tracker: EslTrackerContext, event: EslEvent): void {
   const found = channelLeg(tracker, event);
   if (found === undefined || found.call.answeredUs === undefined) return;
-  const kind = event.name === "CHANNEL_HOLD" ? CallEventKind.HELD : CallEventKind.RESUMED;
+  const held = event.name === "CHANNEL_HOLD";
+  if (held) found.call.heldLegs.add(found.leg.uuid);
+  else found.call.heldLegs.delete(found.leg.uuid);
+  const kind = held ? CallEventKind.HELD : CallEventKind.RESUMED;
   tracker.emit(found.call, kind, tracker.timeOf(event), found.leg);
 }
 

@@ -1,0 +1,41 @@
+import { create } from "@bufbuild/protobuf";
+import { type ActiveCall, ActiveCallSchema, ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import type { TrackedCall } from "./esl-call.js";
+import { buildLeg } from "./esl-call-output.js";
+import { ringingExtensions } from "./esl-call-parties.js";
+import type { EslNumberPlan } from "./esl-number-plan.js";
+import { timestampFromMicros } from "./esl-time.js";
+
+/** A call in progress as ListCalls shows it: the tracker's knowledge now, legs so far included. */
+export function buildEslActiveCall(call: TrackedCall, agentId: string, plan: EslNumberPlan): ActiveCall {
+  const active = create(ActiveCallSchema, {
+    callId: call.callId,
+    agentId,
+    pbxCallId: call.pbxCallId,
+    direction: call.direction(plan),
+    fromNumber: call.fromNumber,
+    toNumber: call.toNumber,
+    callerIdNumber: call.callerIdNumber,
+    callerIdName: call.callerIdName,
+    trunk: call.trunk,
+    queue: call.queue,
+    state: stateOf(call),
+    answeredBy: call.transferredTo || call.answeredBy,
+    ringingExtensions: ringingExtensions(call),
+    startedAt: timestampFromMicros(call.first.startedUs),
+    legs: [...call.legs.values()].filter((leg) => leg.role !== "monitor").map(buildLeg),
+    variables: call.echoedVariables(),
+    parkedAt: call.parkedAt,
+  });
+  if (call.answeredUs !== undefined) active.answeredAt = timestampFromMicros(call.answeredUs);
+  return active;
+}
+
+function stateOf(call: TrackedCall): ActiveCallState {
+  if (call.parkedAt !== "") return ActiveCallState.PARKED;
+  if (call.answeredUs === undefined) return call.queue !== "" ? ActiveCallState.QUEUED : ActiveCallState.RINGING;
+  for (const uuid of call.heldLegs) {
+    if (call.legs.get(uuid)?.hungUpUs === undefined) return ActiveCallState.HELD;
+  }
+  return ActiveCallState.ANSWERED;
+}

@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  CommandSchema,
+  CommandStatus,
+  SpyMode,
+  TransferMode,
+} from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
+import { ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import type { ControlAction } from "../../ports/pbx-driver.js";
+import { type EslCallControlDeps, runEslCallControl } from "./esl-call-control.js";
+import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
+import { readEslCapture } from "./esl-capture-fixture.js";
+import { createEslSessionNormalizer } from "./esl-normalizer.js";
+
+const logger = createLogger("esl-call-control-spec", "silent");
+
+/** The capture's bytes up to the frame that answers the recorder's bgapi: the call is up, nothing sent yet. */
+function headOf(capture: string): Buffer {
+  const bytes = readEslCapture(capture);
+  const job = bytes.indexOf("Reply-Text: +OK Job-UUID");
+  return job < 0 ? bytes : bytes.subarray(0, bytes.lastIndexOf("Content-Type:", job));
+}
+
+function trackerAt(capture: string): EslCallTracker {
+  const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: () => undefined, trunkGateways: ["provider"] });
+  const normalizer = createEslSessionNormalizer({ agentId: "", onOutput: () => undefined, tracker, logger });
+  normalizer.push(headOf(capture));
+  return tracker;
+}
+
+interface Fake {
+  deps: EslCallControlDeps;
+  sent: string[];
+}
+
+function fake(tracker: EslCallTracker, answers: Record<string, string> = {}, job?: string): Fake {
+  const sent: string[] = [];
+  const answer = (command: string) =>
+    Object.entries(answers).find(([prefix]) => command.startsWith(prefix))?.[1] ?? "+OK\n";
+  return {
+    sent,
+    deps: {
+      tracker,
+      plan: tracker.plan,
+      agentId: "agent-1",
+      dialplan: { context: "default", parkSlots: ["701", "702"], conferenceProfile: "default" },
+      ringSeconds: 20,
+      verdictMs: 10,
+      log: logger,
+      connected: () => true,
+      api: async (command) => {
+        sent.push(`api ${command}`);
+        return answer(command);
+      },
+      bgapi: async (command) => {
+        sent.push(`bgapi ${command}`);
+        return { reply: "+OK Job-UUID: 00000000-0000-0000-0000-000000000000", job };
+      },
+      presence: () => [],
+    },
+  };
+}
+
+const run = (deps: EslCallControlDeps, action: ControlAction) => runEslCallControl(deps, action);
+/** A control action as the gateway sends it: every field present, defaults for the ones not given. */
+const ctl = (c: ControlAction["case"], value: Record<string, unknown>): ControlAction =>
+  create(CommandSchema, { action: { case: c, value } as MessageInitShape<typeof CommandSchema>["action"] })
+    .action as ControlAction;
+
+describe("ESL call control on a call the tracker rebuilt from a real capture", () => {
+  // fs-real-14n up to the recorder's uuid_transfer: +35799123456 → DID → 1001 answered.
+  const tracker = trackerAt("fs-real-14n-blind-transfer-A.txt");
+  const call = tracker.liveCalls()[0];
+  assert.ok(call, "the capture's call is in progress");
+  const callId = call.callId;
+  const caller = call.first.uuid;
+  const agent = [...call.legs.values()].find((leg) => leg.extension === "1001")?.uuid ?? "";
+  // The recorder's command names 1001's leg.
+  const recordedAgentUuid = "2e672896-e419-4713-a524-3624a733021e";
+
+  it("knows the legs as the capture's uuids", () => {
+    assert.equal(agent, recordedAgentUuid);
+    assert.notEqual(caller, agent);
+  });
+
+  it("an unknown call id is CALL_NOT_FOUND and nothing is sent", async () => {
+    const { deps, sent } = fake(tracker);
+    for (const action of [
+      ctl("hangup", { callId: "nope" }),
+      ctl("transfer", { callId: "nope", destination: "1002" }),
+    ]) {
+      assert.equal((await run(deps, action)).status, CommandStatus.CALL_NOT_FOUND);
+    }
+    assert.deepEqual(sent, []);
+  });
+
+  it("blind transfer is fs-real-14n's uuid_transfer of the answering leg with -bleg", async () => {
+    const { deps, sent } = fake(tracker);
+    const outcome = await run(deps, ctl("transfer", { callId, destination: "1002" }));
+    assert.equal(outcome.status, CommandStatus.OK, outcome.message);
+    assert.deepEqual(sent, [`api uuid_transfer ${recordedAgentUuid} -bleg 1002 XML default`]);
+  });
+
+  it("attended transfer is fs-real-15o's uuid_broadcast att_xfer", async () => {
+    const { deps, sent } = fake(tracker, { uuid_broadcast: "+OK Message sent\n" });
+    const outcome = await run(deps, ctl("transfer", { callId, destination: "1003", mode: TransferMode.ATTENDED }));
+    assert.equal(outcome.status, CommandStatus.OK);
+    assert.deepEqual(sent, [`api uuid_broadcast ${agent} att_xfer::user/1003 aleg`]);
+  });
+
+  it("hangup kills every live leg, or the party's; a gone leg is CALL_NOT_FOUND", async () => {
+    const all = fake(tracker);
+    assert.equal((await run(all.deps, ctl("hangup", { callId }))).status, CommandStatus.OK);
+    assert.deepEqual(all.sent, [`api uuid_kill ${caller}`, `api uuid_kill ${agent}`]);
+    const one = fake(tracker, { uuid_kill: "-ERR No such channel!\n" });
+    assert.equal((await run(one.deps, ctl("hangup", { callId, party: "1001" }))).status, CommandStatus.CALL_NOT_FOUND);
+    assert.deepEqual(one.sent, [`api uuid_kill ${agent}`]);
+    assert.equal(
+      (await run(one.deps, ctl("hangup", { callId, party: "1009" }))).status,
+      CommandStatus.WRONG_CALL_STATE,
+    );
+  });
+
+  it("hold is uuid_hold of the caller, resume needs a hold; -ERR Operation failed is WRONG_CALL_STATE", async () => {
+    const { deps, sent } = fake(tracker, { "uuid_hold ": "+OK Success\n" });
+    assert.equal((await run(deps, ctl("hold", { callId }))).status, CommandStatus.OK);
+    assert.deepEqual(sent, [`api uuid_hold ${caller}`]);
+    assert.equal((await run(deps, ctl("resume", { callId }))).status, CommandStatus.WRONG_CALL_STATE);
+    call.heldLegs.add(caller);
+    const resumed = fake(tracker, { "uuid_hold off": "-ERR Operation failed\n" });
+    assert.equal((await run(resumed.deps, ctl("resume", { callId }))).status, CommandStatus.WRONG_CALL_STATE);
+    assert.deepEqual(resumed.sent, [`api uuid_hold off ${caller}`]);
+    call.heldLegs.delete(caller);
+  });
+
+  it("park sends the caller to a free valet slot as fs-real-21u and answers the slot", async () => {
+    const { deps, sent } = fake(tracker);
+    const outcome = await run(deps, ctl("park", { callId }));
+    assert.equal(outcome.status, CommandStatus.OK);
+    assert.deepEqual(outcome.detail, { case: "parkedAt", value: "701" });
+    assert.deepEqual(sent, [`api uuid_transfer ${agent} -bleg 701 XML default`]);
+    const listed = await run(deps, ctl("listCalls", { callId }));
+    const active = listed.detail?.case === "calls" ? listed.detail.value.calls[0] : undefined;
+    assert.equal(active?.state, ActiveCallState.PARKED);
+    assert.equal(active?.parkedAt, "701");
+    assert.equal((await run(deps, ctl("park", { callId }))).status, CommandStatus.WRONG_CALL_STATE);
+    call.parkedAt = "";
+  });
+
+  it("spy originates the supervisor into eavesdrop / three_way of the answering leg, as fs-real-19s", async () => {
+    const { deps, sent } = fake(tracker);
+    for (const mode of [SpyMode.LISTEN, SpyMode.WHISPER, SpyMode.BARGE]) {
+      const outcome = await run(deps, ctl("spy", { callId, supervisor: "1005", mode }));
+      assert.equal(outcome.status, CommandStatus.OK, outcome.message);
+    }
+    assert.deepEqual(sent, [
+      `bgapi originate {origination_caller_id_number=1005,originate_timeout=20,eavesdrop_enable_dtmf=false}user/1005 &eavesdrop(${agent})`,
+      `bgapi originate {origination_caller_id_number=1005,originate_timeout=20,eavesdrop_enable_dtmf=false,eavesdrop_whisper_aleg=true}user/1005 &eavesdrop(${agent})`,
+      `bgapi originate {origination_caller_id_number=1005,originate_timeout=20}user/1005 &three_way(${agent})`,
+    ]);
+    const absent = fake(tracker, {}, "-ERR SUBSCRIBER_ABSENT\n");
+    const outcome = await run(absent.deps, ctl("spy", { callId, supervisor: "1099" }));
+    assert.equal(outcome.status, CommandStatus.EXTENSION_UNKNOWN);
+    assert.equal(
+      (await run(absent.deps, ctl("spy", { callId, supervisor: "1001" }))).status,
+      CommandStatus.WRONG_CALL_STATE,
+    );
+  });
+
+  it("send_dtmf goes to the other party's leg; conference moves both legs with -both", async () => {
+    const { deps, sent } = fake(tracker, { uuid_send_dtmf: "+OK Success\n" });
+    assert.equal((await run(deps, ctl("sendDtmf", { callId, digits: "12#" }))).status, CommandStatus.OK);
+    assert.equal((await run(deps, ctl("sendDtmf", { callId, digits: "1;x" }))).status, CommandStatus.PBX_REFUSED);
+    assert.equal((await run(deps, ctl("addToConference", { callId, room: "sales" }))).status, CommandStatus.OK);
+    assert.deepEqual(sent, [
+      `api uuid_send_dtmf ${caller} 12#`,
+      `api uuid_transfer ${caller} -both conference:sales@default inline`,
+    ]);
+  });
+
+  it("intercept needs a ringing call", async () => {
+    const { deps, sent } = fake(tracker);
+    assert.equal(
+      (await run(deps, ctl("intercept", { callId, extension: "1005" }))).status,
+      CommandStatus.WRONG_CALL_STATE,
+    );
+    assert.deepEqual(sent, []);
+  });
+
+  it("ListCalls shows the answered call with its two legs", async () => {
+    const { deps } = fake(tracker);
+    const listed = await run(deps, ctl("listCalls", {}));
+    const active = listed.detail?.case === "calls" ? listed.detail.value.calls : [];
+    assert.equal(active.length, 1);
+    assert.equal(active[0]?.state, ActiveCallState.ANSWERED);
+    assert.equal(active[0]?.answeredBy, "1001");
+    assert.equal(active[0]?.fromNumber, "+35799123456");
+    assert.equal(active[0]?.legs.length, 2);
+  });
+});
+
+describe("ESL call control on a ringing call", () => {
+  it("intercept originates the phone into intercept(<ringing leg>)", async () => {
+    // fs-real-10j rings 1002 and nobody answers: cut before its first hangup.
+    const bytes = readEslCapture("fs-real-10j-internal-noanswer-A.txt");
+    const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: () => undefined });
+    const normalizer = createEslSessionNormalizer({ agentId: "", onOutput: () => undefined, tracker, logger });
+    normalizer.push(bytes.subarray(0, bytes.lastIndexOf("Content-Type:", bytes.indexOf("Event-Name: CHANNEL_HANGUP"))));
+    const call = tracker.liveCalls()[0];
+    assert.ok(call);
+    const ringing = [...call.legs.values()].find((leg) => leg.role === "dialed");
+    assert.ok(ringing);
+    const { deps, sent } = fake(tracker);
+    const outcome = await runEslCallControl(deps, ctl("intercept", { callId: call.callId, extension: "1005" }));
+    assert.equal(outcome.status, CommandStatus.OK, outcome.message);
+    assert.deepEqual(sent, [
+      `bgapi originate {origination_caller_id_number=1005,originate_timeout=20}user/1005 &intercept(${ringing.uuid})`,
+    ]);
+    assert.equal(
+      (await runEslCallControl(deps, ctl("hold", { callId: call.callId }))).status,
+      CommandStatus.WRONG_CALL_STATE,
+    );
+  });
+});
