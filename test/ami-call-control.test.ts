@@ -70,6 +70,8 @@ describe("call control on Asterisk (AMI driver ↔ AMI simulator)", () => {
     run = createCommandRunner(driver);
     driver.start();
     await until(() => driver.connected, "logged in");
+    // The login's ExtensionStateList is in: presence changes from here on are the calls'.
+    await until(() => presence.length >= 12, "presence of every extension");
   });
 
   afterEach(async () => {

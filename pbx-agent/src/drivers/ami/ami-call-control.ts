@@ -112,7 +112,8 @@ const hangup = onCall<HangupCall>(async (deps, call, command) => {
   }
   let outcome: CommandOutcome | undefined;
   for (const channel of targets) {
-    if (channel === undefined) continue;
+    // Hanging up one party of a bridge hangs up the other: what went meanwhile is not asked for again.
+    if (channel === undefined || (outcome !== undefined && channel.hungUp)) continue;
     const result = await send(deps, "Hangup", { Channel: channel.name, Cause: 16 });
     if (result.status === CommandStatus.OK || outcome === undefined || outcome.status !== CommandStatus.OK) {
       outcome = result;
