@@ -187,6 +187,10 @@ describe("call control on Asterisk (AMI driver ↔ AMI simulator)", () => {
     const outcome = await command({ case: "park", value: { callId } });
     assert.equal(outcome.status, CommandStatus.OK, outcome.message);
     assert.deepEqual(outcome.detail, { case: "parkedAt", value: "701" });
+    const listed = await command({ case: "listCalls", value: { callId } });
+    const [parked] = listed.detail?.case === "calls" ? listed.detail.value.calls : [];
+    assert.equal(parked?.state, ActiveCallState.PARKED);
+    assert.equal(parked?.parkedAt, "701");
     const [sent] = actionsNamed("Park");
     assert.match(String(field(sent, "Channel")), /^PJSIP\/provider-/);
     assert.match(String(field(sent, "TimeoutChannel")), /^PJSIP\/1001-/);
