@@ -1,3 +1,4 @@
+import { createEslCallControlApi, type EslCallControlApiDeps, joiningOriginate } from "./esl-call-control-api.js";
 import { type ChannelTable, channelsAsDelimited, channelsAsJson } from "./esl-channel-table.js";
 import type { ApiResult } from "./esl-commands.js";
 import { parseOriginate } from "./esl-originate-request.js";
@@ -7,6 +8,7 @@ import { RECORDED_FS } from "./recorded-fs.js";
 export interface EslApiDeps {
   readonly channels: ChannelTable;
   readonly calls: EslSimulatedCalls;
+  readonly control: EslCallControlApiDeps;
 }
 
 type ApiCommand = (
@@ -39,9 +41,12 @@ function show(channels: ChannelTable, argument: string | undefined): ApiResult {
 /** The api commands the simulated switch knows; any other is `-ERR <cmd> Command not found!`. */
 export function createEslApi(deps: EslApiDeps) {
   const commands: Readonly<Record<string, ApiCommand>> = {
+    ...createEslCallControlApi(deps.control),
     show: (argument) => show(deps.channels, argument),
     hostname: () => ({ output: RECORDED_FS.hostname }),
     async originate(argument, job) {
+      const joining = joiningOriginate(deps.control, argument ?? "", job);
+      if (joining !== undefined) return joining;
       const parsed = parseOriginate(argument ?? "");
       if (!parsed.ok) return { output: parsed.reply };
       const outcome = await deps.calls.originate(parsed.request, { ...job, argument: argument ?? "" });

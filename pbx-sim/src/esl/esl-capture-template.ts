@@ -83,7 +83,7 @@ export interface EslCaptureTemplate {
 }
 
 // The simulator sends its own; they are not part of a call.
-const NOT_CALL_EVENTS = new Set(["HEARTBEAT", "RE_SCHEDULE"]);
+export const NOT_CALL_EVENTS: ReadonlySet<string> = new Set(["HEARTBEAT", "RE_SCHEDULE"]);
 const DAY_US = 86_400_000_000;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const SIP_CALL_ID = /(?<![\w.-])\d+(-\d+@\d+\.\d+\.\d+\.\d+)(?![\w.])/g;

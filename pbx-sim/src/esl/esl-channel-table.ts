@@ -79,12 +79,15 @@ const FROM_EVENT: ReadonlyArray<readonly [keyof ChannelRow, string]> = [
 /** The channels in progress, kept from the events the simulator plays (what `show channels` reads). */
 export interface ChannelTable {
   observe(event: EslEvent): void;
+  /** The last event that carried the channel's data (what a modeled event about it starts from). */
+  readonly lastEvent: (uuid: string) => EslEvent | undefined;
   readonly rows: () => readonly ChannelRow[];
   readonly count: () => number;
 }
 
 export function createChannelTable(): ChannelTable {
   const rows = new Map<string, ChannelRow>();
+  const last = new Map<string, EslEvent>();
   return {
     observe(event) {
       const uuid = eventHeader(event, "Unique-ID");
@@ -92,6 +95,7 @@ export function createChannelTable(): ChannelTable {
       const name = eventHeader(event, "Event-Name");
       if (name === "CHANNEL_DESTROY") {
         rows.delete(uuid);
+        last.delete(uuid);
         return;
       }
       let row = rows.get(uuid);
@@ -117,7 +121,9 @@ export function createChannelTable(): ChannelTable {
         const value = eventHeader(event, header);
         if (value !== undefined) row[column] = value;
       }
+      if (eventHeader(event, "Channel-Name") !== undefined) last.set(uuid, event);
     },
+    lastEvent: (uuid) => last.get(uuid),
     rows: () => [...rows.values()],
     count: () => rows.size,
   };

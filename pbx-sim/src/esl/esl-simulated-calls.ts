@@ -27,6 +27,8 @@ export interface EslOriginateOutcome {
 }
 
 export interface EslSimulatedCalls {
+  /** Fresh ids, session ids and SIP Call-IDs for one played call of `template`, its times shifted to now. */
+  allocate(template: EslCaptureTemplate, ringDeltaUs?: number): EslCallAllocation;
   inboundAnswered(options?: EslInboundCallOptions): Promise<void>;
   outboundBusy(options?: EslOutboundCallOptions): Promise<void>;
   /**
@@ -52,7 +54,7 @@ const phonePort = (extension: string) => (/^\d+$/.test(extension) ? String(6000 
 // What FreeSWITCH's vanilla configuration presents when an originate names no caller ID.
 const DEFAULT_CALLER_ID = { name: "FreeSWITCH", number: "0000000000" };
 
-function factsOf(template: EslCaptureTemplate, overrides: Partial<Record<EslFactName, string>>) {
+export function factsOf(template: EslCaptureTemplate, overrides: Partial<Record<EslFactName, string>>) {
   const recorded = template.facts;
   const extension = overrides.extension ?? recorded.extension ?? "";
   const fact = (name: EslFactName) => overrides[name] ?? recorded[name] ?? "";
@@ -105,6 +107,8 @@ export function createEslSimulatedCalls(deps: EslSimulatedCallsDeps): EslSimulat
   }
 
   return {
+    allocate: (template, ringDeltaUs = 0) => allocate(template, ringDeltaUs),
+
     inboundAnswered(options = {}) {
       const template = templates.inboundAnswered;
       return play(template, { facts: factsOf(template, inboundOverrides(options)) });

@@ -10,6 +10,8 @@ import type { RenderedEslEvent } from "./esl-call-render.js";
 import { loadEslCallTemplates } from "./esl-call-templates.js";
 import { type ChannelRow, createChannelTable } from "./esl-channel-table.js";
 import { handleEslPacket } from "./esl-commands.js";
+import { type EslControlScenario, loadEslControlTemplates } from "./esl-control-templates.js";
+import { createEslControlledCalls, type EslControlledCallOptions } from "./esl-controlled-calls.js";
 import { type EslEvent, type EslEventFormat, eventFrame } from "./esl-event.js";
 import { createEslSession, type EslSession } from "./esl-session.js";
 import {
@@ -22,6 +24,8 @@ import { createSystemEvents } from "./esl-system-events.js";
 import { DEFAULT_ESL_PASSWORD, DEFAULT_HEARTBEAT_MS } from "./recorded-fs.js";
 
 export type { ChannelRow } from "./esl-channel-table.js";
+export type { EslControlScenario } from "./esl-control-templates.js";
+export type { EslControlledCallOptions } from "./esl-controlled-calls.js";
 export type { EslExtensionBehaviour, EslInboundCallOptions, EslOutboundCallOptions } from "./esl-simulated-calls.js";
 
 export interface EslSimulatorOptions {
@@ -66,6 +70,14 @@ export interface EslSimulator {
    * Resolves after the call's last event is written to all clients (or when close() cuts it short).
    */
   playInboundAnswered(options?: EslInboundCallOptions): Promise<void>;
+  /**
+   * Plays a call that is answered and then waits for a control command: `answered` (fs-real-01a,
+   * until uuid_kill or the wait ends and the caller hangs up), `blindTransfer` (14n, its
+   * uuid_transfer), `attendedTransfer` (15o, uuid_broadcast att_xfer), `spy` (19s, originate
+   * &eavesdrop), `park` (21u, uuid_transfer to 701). The command plays the rest of the capture.
+   * Resolves when the call ended.
+   */
+  playControlledCall(scenario: EslControlScenario, options?: EslControlledCallOptions): Promise<void>;
   /** Plays fs-real-07g (1001 dials out via gateway provider, far end 486 busy). */
   playOutboundBusy(options?: EslOutboundCallOptions): Promise<void>;
   /** Plays inbound answered and outbound busy calls in turn every intervalMs until the returned stop() or close(). */
@@ -117,7 +129,7 @@ function frameCache(event: EslEvent) {
 export async function startEslSimulator(options: EslSimulatorOptions = {}): Promise<EslSimulator> {
   const config = checkOptions(options);
   const logger = options.logger ?? createLogger("pbx-sim");
-  const templates = await loadEslCallTemplates();
+  const [templates, controlTemplates] = await Promise.all([loadEslCallTemplates(), loadEslControlTemplates()]);
   const coreUuid = randomUUID();
   const bootedAt = performance.now();
   const received = createReceivedLog<ReceivedEslCommand>(logger, "onCommand");
@@ -180,11 +192,25 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
     broadcast,
     track,
   });
-  const runApi = createEslApi({ channels, calls });
+  const channelExists = (uuid: string) => channels.rows().some((row) => row.uuid === uuid);
+  const controlled = createEslControlledCalls({
+    templates: controlTemplates,
+    channels,
+    allocate: (template) => calls.allocate(template),
+    timeScale: config.timeScale,
+    signal: server.signal,
+    broadcast,
+    track,
+  });
+  const runApi = createEslApi({
+    channels,
+    calls,
+    control: { controlled, channelExists, extensions: config.extensions, track, logger },
+  });
   const commandDeps = {
     password: config.password,
     runApi,
-    channelExists: (uuid: string) => channels.rows().some((row) => row.uuid === uuid),
+    channelExists,
     systemEvents,
     broadcast,
     track,
@@ -216,6 +242,7 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
     channels: () => channels.rows(),
     playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
     playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
+    playControlledCall: (scenario, callOptions) => controlled.play(scenario, callOptions),
     startCallLoop: (intervalMs) =>
       startCallLoop({
         intervalMs,

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createLogger } from "@callmesh/platform/logging.js";
+import { frameHeader } from "./esl-capture-file.js";
+import { type EslEvent, eventHeader, eventName } from "./esl-event.js";
+import { type EslSimulator, startEslSimulator } from "./esl-simulator.js";
+import { connectEslTestClient, type EslTestClient } from "./esl-test-client.js";
+
+const TEST = { timeout: 10_000 };
+const logger = createLogger("pbx-sim-test", "silent");
+
+async function withSimulator(run: (simulator: EslSimulator, client: EslTestClient) => Promise<void>) {
+  const simulator = await startEslSimulator({ timeScale: 0.02, heartbeatIntervalMs: 0, logger });
+  const client = await connectEslTestClient(simulator.port);
+  try {
+    await client.command("auth ClueCon");
+    await client.command("event plain ALL");
+    await run(simulator, client);
+  } finally {
+    client.close();
+    await simulator.close();
+  }
+}
+
+async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The api/response body of `api <command>`. */
+async function api(client: EslTestClient, command: string): Promise<string> {
+  const frame = await client.command(`api ${command}`);
+  assert.equal(frameHeader(frame, "Content-Type"), "api/response");
+  return frame.body;
+}
+
+/** The live legs of the played call once 1001 answered: the caller's and 1001's uuids. */
+async function answeredLegs(simulator: EslSimulator) {
+  return until(() => {
+    const rows = simulator.channels();
+    const agent = rows.find((row) => row.name.startsWith("sofia/internal/1001@") && row.callstate === "ACTIVE");
+    const caller = rows.find((row) => row.name.startsWith("sofia/external/"));
+    return agent && caller ? { agent: agent.uuid, caller: caller.uuid } : undefined;
+  }, "1001 answered");
+}
+
+const named = (events: EslEvent[], name: string, uuid?: string) =>
+  events.filter(
+    (event) => eventName(event) === name && (uuid === undefined || eventHeader(event, "Unique-ID") === uuid),
+  );
+
+describe("ESL simulator: call-control api commands", () => {
+  it("refuses unknown uuids with FreeSWITCH 1.10's texts", TEST, async () => {
+    await withSimulator(async (_simulator, client) => {
+      const nobody = "00000000-0000-4000-8000-000000000000";
+      assert.equal(await api(client, `uuid_kill ${nobody}`), "-ERR No such channel!\n");
+      assert.equal(await api(client, `uuid_transfer ${nobody} -bleg 1002 XML default`), "-ERR No such channel!\n");
+      assert.equal(await api(client, `uuid_hold ${nobody}`), "-ERR Operation failed\n");
+      assert.equal(await api(client, `uuid_send_dtmf ${nobody} 12`), "-ERR no such session\n");
+      // mod_commands ignores switch_ivr_broadcast's status.
+      assert.equal(await api(client, `uuid_broadcast ${nobody} att_xfer::user/1003 aleg`), "+OK Message sent\n");
+      assert.equal(await api(client, "uuid_kill"), "-USAGE: <uuid> [cause]\n");
+      assert.equal(
+        await api(client, `originate {originate_timeout=20}user/1099 &eavesdrop(${nobody})`),
+        "-ERR SUBSCRIBER_ABSENT\n",
+      );
+    });
+  });
+
+  it("uuid_hold / uuid_hold off fire CHANNEL_HOLD / CHANNEL_UNHOLD; uuid_kill hangs up both legs", TEST, async () => {
+    await withSimulator(async (simulator, client) => {
+      const played = simulator.playControlledCall("answered", { maxWaitMs: 8000 });
+      const { agent, caller } = await answeredLegs(simulator);
+      assert.equal(await api(client, `uuid_hold off ${caller}`), "-ERR Operation failed\n");
+      assert.equal(await api(client, `uuid_hold ${caller}`), "+OK Success\n");
+      await until(() => named(client.events(), "CHANNEL_HOLD", caller)[0], "CHANNEL_HOLD");
+      assert.equal(
+        eventHeader(named(client.events(), "CHANNEL_HOLD", caller)[0] ?? { headers: [] }, "Channel-Call-State"),
+        "HELD",
+      );
+      assert.equal(await api(client, `uuid_hold off ${caller}`), "+OK Success\n");
+      await until(() => named(client.events(), "CHANNEL_UNHOLD", caller)[0], "CHANNEL_UNHOLD");
+      assert.equal(await api(client, `uuid_send_dtmf ${agent} 12#`), "+OK Success\n");
+      assert.equal(await api(client, `uuid_kill ${caller}`), "+OK\n");
+      await played;
+      for (const uuid of [caller, agent]) {
+        const complete = named(client.events(), "CHANNEL_HANGUP_COMPLETE", uuid);
+        assert.equal(complete.length, 1, uuid);
+        assert.equal(eventHeader(complete[0] ?? { headers: [] }, "Hangup-Cause"), "NORMAL_CLEARING");
+      }
+      assert.deepEqual(simulator.channels(), []);
+    });
+  });
+
+  it("uuid_transfer -bleg of a call waiting for it plays the rest of fs-real-14n", TEST, async () => {
+    await withSimulator(async (simulator, client) => {
+      const played = simulator.playControlledCall("blindTransfer", { maxWaitMs: 8000 });
+      const { agent, caller } = await answeredLegs(simulator);
+      assert.equal(await api(client, `uuid_transfer ${agent} -bleg 1002 XML default`), "+OK\n");
+      await played;
+      const events = client.events();
+      const bridged = named(events, "CHANNEL_BRIDGE", caller).map((event) =>
+        eventHeader(event, "Other-Leg-Channel-Name"),
+      );
+      assert.ok(
+        bridged.some((name) => name?.startsWith("sofia/internal/1002@")),
+        JSON.stringify(bridged),
+      );
+      // An api (not bgapi) has no BACKGROUND_JOB; the API event is the recorded one.
+      assert.equal(named(events, "BACKGROUND_JOB").length, 0);
+      const apiEvent = named(events, "API").find((event) => eventHeader(event, "API-Command") === "uuid_transfer");
+      assert.equal(eventHeader(apiEvent ?? { headers: [] }, "API-Command-Argument"), `${agent} -bleg 1002 XML default`);
+    });
+  });
+
+  it("bgapi uuid_broadcast att_xfer plays fs-real-15o with the client's Job-UUID", TEST, async () => {
+    await withSimulator(async (simulator, client) => {
+      const played = simulator.playControlledCall("attendedTransfer", { maxWaitMs: 8000 });
+      const { agent } = await answeredLegs(simulator);
+      const reply = await client.command(`bgapi uuid_broadcast ${agent} att_xfer::user/1003 aleg`);
+      const jobUuid = frameHeader(reply, "Job-UUID");
+      await played;
+      const job = named(client.events(), "BACKGROUND_JOB").find((event) => eventHeader(event, "Job-UUID") === jobUuid);
+      assert.equal(job?.body, "+OK Message sent\n");
+      assert.ok(
+        named(client.events(), "CHANNEL_CREATE").some((event) =>
+          eventHeader(event, "Channel-Name")?.startsWith("sofia/internal/1003@"),
+        ),
+      );
+    });
+  });
+
+  it("originate &eavesdrop on a spy call plays fs-real-19s; park's uuid_transfer plays 21u", TEST, async () => {
+    await withSimulator(async (simulator, client) => {
+      const spied = simulator.playControlledCall("spy", { maxWaitMs: 8000 });
+      const { agent } = await answeredLegs(simulator);
+      const reply = await client.command(`bgapi originate {originate_timeout=20}user/1005 &eavesdrop(${agent})`);
+      assert.match(frameHeader(reply, "Reply-Text") ?? "", /^\+OK Job-UUID: /);
+      await spied;
+      assert.ok(named(client.events(), "MEDIA_BUG_START").length > 0);
+
+      const parked = simulator.playControlledCall("park", { maxWaitMs: 8000 });
+      const legs = await answeredLegs(simulator);
+      assert.equal(await api(client, `uuid_transfer ${legs.agent} -bleg 701 XML default`), "+OK\n");
+      await parked;
+      assert.ok(
+        named(client.events(), "CHANNEL_EXECUTE", legs.caller).some(
+          (event) => eventHeader(event, "Application") === "valet_park",
+        ),
+      );
+    });
+  });
+});

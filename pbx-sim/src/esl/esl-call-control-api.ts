@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "@callmesh/platform/logging.js";
+import type { ApiResult } from "./esl-commands.js";
+import type { EslControlledCalls } from "./esl-controlled-calls.js";
+import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
+
+/**
+ * The call-control api commands of FreeSWITCH 1.10 (mod_commands.c), answered with its texts:
+ * `+OK` (uuid_kill, uuid_transfer: fs-real-14n, 21u), `+OK Message sent` (uuid_broadcast, always,
+ * as its return status is ignored: fs-real-15o), `+OK Success` / `-ERR Operation failed`
+ * (uuid_hold), `+OK Success` (uuid_send_dtmf), and for a uuid no channel has `-ERR No such
+ * channel!` (uuid_kill, uuid_transfer) or `-ERR no such session` (uuid_send_dtmf).
+ *
+ * What follows an accepted command: a call played with `playControlledCall` waits for its
+ * recorded command (uuid_transfer 14n/21u, uuid_broadcast 15o, originate &eavesdrop 19s) and
+ * then plays the rest of its capture. Everything else is modeled and marked so below:
+ * uuid_kill's hangup events, uuid_hold's CHANNEL_HOLD/UNHOLD (with fs-real-18r's headers), and
+ * an originate of a supervisor or an intercepting phone, which answers but plays no events.
+ */
+export interface EslCallControlApiDeps {
+  readonly controlled: EslControlledCalls;
+  readonly channelExists: (uuid: string) => boolean;
+  readonly extensions: Readonly<Record<string, EslExtensionBehaviour>>;
+  readonly track: (work: Promise<unknown>) => void;
+  readonly logger: Logger;
+}
+
+type Job = { readonly jobUuid: string; readonly background: boolean };
+type ApiCommand = (argument: string | undefined, job: Job) => ApiResult | Promise<ApiResult>;
+
+const NO_SUCH_CHANNEL = "-ERR No such channel!\n";
+const words = (argument: string | undefined) => (argument ?? "").split(" ").filter((word) => word !== "");
+const ok = (output: string): ApiResult => ({ output });
+
+/** After the reply is written, as FreeSWITCH's session threads fire their events after the api returned. */
+const afterReply = (deps: EslCallControlApiDeps, work: () => Promise<unknown>) =>
+  deps.track(new Promise((resolve) => setImmediate(resolve)).then(work));
+
+export function createEslCallControlApi(deps: EslCallControlApiDeps): Readonly<Record<string, ApiCommand>> {
+  /** A waiting call's recorded command came: its tail plays, with the API (and BACKGROUND_JOB) it recorded. */
+  const proceeded = (
+    command: string,
+    uuid: string,
+    argument: string,
+    job: Job,
+    output: string,
+  ): ApiResult | undefined => {
+    const waiting = deps.controlled.awaiting(command, uuid);
+    if (waiting === undefined) return undefined;
+    waiting.proceed({ ...job, argument });
+    // A bgapi's BACKGROUND_JOB is in the tail; an api still gets its api/response.
+    return { output, announced: true };
+  };
+
+  return {
+    uuid_kill(argument) {
+      const [uuid] = words(argument);
+      if (uuid === undefined) return ok("-USAGE: <uuid> [cause]\n");
+      if (!deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
+      // Modeled: no capture has a uuid_kill (see EslControlledCalls.kill).
+      afterReply(deps, () => deps.controlled.kill(uuid));
+      return ok("+OK\n");
+    },
+
+    uuid_transfer(argument, job) {
+      const args = words(argument);
+      const [uuid, ...rest] = args;
+      const destination = rest[0] === "-bleg" || rest[0] === "-both" ? rest[1] : rest[0];
+      if (uuid === undefined || destination === undefined) {
+        return ok("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n");
+      }
+      if (!deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
+      const played = proceeded("uuid_transfer", uuid, argument ?? "", job, "+OK\n");
+      if (played !== undefined) return played;
+      deps.logger.warn({ destination }, "simulator plays no events for this uuid_transfer (no capture of this call)");
+      return ok("+OK\n");
+    },
+
+    uuid_broadcast(argument, job) {
+      const [uuid, path] = words(argument);
+      if (uuid === undefined || path === undefined) return ok("-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n");
+      const played = proceeded("uuid_broadcast", uuid, argument ?? "", job, "+OK Message sent\n");
+      if (played !== undefined) return played;
+      // mod_commands ignores switch_ivr_broadcast's status: even an unknown uuid is "+OK Message sent".
+      if (deps.channelExists(uuid)) {
+        deps.logger.warn({ path }, "simulator plays no events for this uuid_broadcast (no capture of this call)");
+      }
+      return ok("+OK Message sent\n");
+    },
+
+    async uuid_hold(argument) {
+      const args = words(argument);
+      const off = args[0] === "off";
+      const uuid = off || args[0] === "toggle" ? args[1] : args[0];
+      if (uuid === undefined) return ok("-USAGE: [off|toggle] <uuid> [<display>]\n");
+      if (!deps.channelExists(uuid)) return ok("-ERR Operation failed\n");
+      // Modeled on fs-real-18r, whose hold came from the phone: the same CHANNEL_HOLD/UNHOLD, fired by uuid_hold.
+      const done = await deps.controlled.hold(uuid, !off);
+      return ok(done ? "+OK Success\n" : "-ERR Operation failed\n");
+    },
+
+    uuid_send_dtmf(argument) {
+      const [uuid, digits] = words(argument);
+      if (uuid === undefined || digits === undefined) return ok("-USAGE: <uuid> <dtmf_data>\n");
+      // The simulated phones hear nothing: the digits are accepted, no DTMF event is fired.
+      return ok(deps.channelExists(uuid) ? "+OK Success\n" : "-ERR no such session\n");
+    },
+  };
+}
+
+/** `{…}user/<ext> &eavesdrop(<uuid>)` (also three_way, intercept): an originate that joins another call. */
+const JOINING = /^(\{[^}]*\})?user\/([^@/\s]+)(@\S+)? &(eavesdrop|three_way|intercept)\(([^)]*)\)\s*$/;
+
+/**
+ * An originate that rings a supervisor or an intercepting phone into another call, or undefined
+ * for any other originate. The phone's behaviour decides as for a click-to-call; on the leg of a
+ * call waiting for it (fs-real-19s) the capture plays on, otherwise it is modeled: answered, no events.
+ */
+export function joiningOriginate(deps: EslCallControlApiDeps, argument: string, job: Job): ApiResult | undefined {
+  const match = JOINING.exec(argument.trim());
+  if (match === null) return undefined;
+  const [, , extension = "", , application = "", target = ""] = match;
+  const behaviour = Object.hasOwn(deps.extensions, extension) ? deps.extensions[extension] : undefined;
+  if (behaviour === undefined) return ok("-ERR SUBSCRIBER_ABSENT\n");
+  if (behaviour === "unregistered") return ok("-ERR USER_NOT_REGISTERED\n");
+  if (behaviour === "busy") return ok("-ERR USER_BUSY\n");
+  // Modeled: the ring to originate_timeout is not played.
+  if (behaviour === "no-answer") return ok("-ERR NO_ANSWER\n");
+  const waiting = application === "eavesdrop" ? deps.controlled.awaiting("originate", target) : undefined;
+  if (waiting !== undefined) {
+    waiting.proceed({ ...job, argument });
+    return { output: `+OK ${randomUUID()}\n`, announced: true };
+  }
+  deps.logger.warn(
+    { application, extension },
+    "simulator plays no events for this originate (no capture of this call)",
+  );
+  return ok(`+OK ${randomUUID()}\n`);
+}
