@@ -13,7 +13,8 @@ import type { CommandOutcome } from "../../ports/pbx-driver.js";
  *   (uuid_hold off of a leg not held, uuid_hold of one with no media);
  * - the phone an originate rings is unknown → EXTENSION_UNKNOWN: `-ERR SUBSCRIBER_ABSENT`,
  *   `-ERR NO_ROUTE_DESTINATION`, `-ERR UNALLOCATED_NUMBER`, `-ERR INVALID_NUMBER_FORMAT`;
- * - anything else (`-USAGE: …`, `-ERR USER_NOT_REGISTERED`, `-ERR USER_BUSY`,
+ * - the phone is there but has no registration → EXTENSION_UNAVAILABLE: `-ERR USER_NOT_REGISTERED`;
+ * - anything else (`-USAGE: …`, `-ERR USER_BUSY`,
  *   `-ERR NO_ANSWER`, `-ERR <cmd> Command not found!`) → PBX_REFUSED.
  */
 const LEG_GONE = [
@@ -41,5 +42,6 @@ export function statusOfEslRefusal(reply: string): CommandStatus {
   if (LEG_GONE.some((pattern) => pattern.test(reply))) return CommandStatus.CALL_NOT_FOUND;
   if (WRONG_STATE.some((pattern) => pattern.test(reply))) return CommandStatus.WRONG_CALL_STATE;
   if (UNKNOWN_EXTENSION.some((pattern) => pattern.test(reply))) return CommandStatus.EXTENSION_UNKNOWN;
+  if (/^-ERR USER_NOT_REGISTERED/.test(reply)) return CommandStatus.EXTENSION_UNAVAILABLE;
   return CommandStatus.PBX_REFUSED;
 }

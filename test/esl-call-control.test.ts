@@ -1,0 +1,244 @@
+// Call control on FreeSWITCH, end to end: CRM API → gateway → agent (ESL driver) → simulated
+// event socket (real FreeSWITCH 1.10 recordings). Each RPC sends the api command FreeSWITCH
+// needs (the simulator records it), the call's events change as the captures show (fs-real-14n,
+// 15o, 19s, 21u) or as FreeSWITCH is modeled to (uuid_kill, uuid_hold), and refusals come back
+// as the right Connect code.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
+import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
+import { type EslControlScenario, type EslSimulator, startEslSimulator } from "@callmesh/pbx-sim/esl/esl-simulator.js";
+import { Topic } from "@callmesh/platform/event-log/event-log.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import { reasonOf } from "./support/connect-json.js";
+import { eventually } from "./support/processes.js";
+import { postJson, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+
+const TEST = { timeout: 30_000 };
+const rpc = (name: string) => `callmesh.crm.v1.CallService/${name}`;
+type Json = Record<string, unknown>;
+
+describe("call control on FreeSWITCH, through the gateway", () => {
+  let server: TestServer;
+  let sim: EslSimulator;
+  let agent: RunningAgent;
+  let spoolDir: string;
+  const events: CallEvent[] = [];
+  const consuming = new AbortController();
+  let consumer: Promise<void> | undefined;
+  let nextCaller = 100;
+
+  before(async () => {
+    server = await startTestServer();
+    sim = await startEslSimulator({
+      timeScale: 0.05,
+      heartbeatIntervalMs: 0,
+      extensions: Object.fromEntries(
+        ["1001", "1002", "1003", "1004", "1005"].map((extension) => [extension, "answers" as const]),
+      ),
+      logger: createLogger("pbx-sim", "silent"),
+    });
+    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
+    agent = await startAgent(
+      parseAgentConfig({
+        PBX_KIND: "freeswitch",
+        ESL_PORT: String(sim.port),
+        ESL_PASSWORD: "ClueCon",
+        CALLMESH_AGENT_OPS_PORT: "0",
+        CALLMESH_GATEWAY_URL: server.url,
+        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
+        CALLMESH_AGENT_ID: testCredentials.agentId,
+        CALLMESH_SPOOL_DIR: spoolDir,
+        PBX_TRUNK_GATEWAYS: "provider",
+      }),
+      { logger: createLogger("pbx-agent", "silent") },
+    );
+    consumer = server.eventLog.consume({
+      group: "esl-call-control-test",
+      topic: Topic.callEvents,
+      signal: consuming.signal,
+      handle: async (batch) => {
+        for (const record of batch) events.push(fromBinary(CallEventSchema, record.value));
+      },
+    });
+    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
+    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  });
+
+  after(async () => {
+    consuming.abort();
+    await consumer?.catch(() => undefined);
+    await agent?.stop();
+    await sim?.close();
+    await server?.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  const kinds = (callId: string) => events.filter((event) => event.callId === callId).map((event) => event.kind);
+  const sent = (prefix: string) => sim.commands.filter((command) => command.command.startsWith(prefix));
+  const call = (name: string, body: Json) => postJson(server.url, rpc(name), body);
+  const cdrOf = (callId: string) =>
+    eventually(
+      async () =>
+        ((await postJson(server.url, "callmesh.crm.v1.CdrService/ListCdrs", {})).json.cdrs as Json[] | undefined)?.find(
+          (cdr) => cdr.callId === callId,
+        ),
+      15_000,
+      "CDR listed",
+    );
+
+  /** Plays the scenario's inbound call until 1001 answered and the gateway knows it; its id, legs, and end. */
+  async function answeredCall(scenario: EslControlScenario) {
+    const from = `+357991${nextCaller++}`;
+    const played = sim.playControlledCall(scenario, { from, maxWaitMs: 15_000 });
+    const answered = await eventually(
+      async () => events.find((event) => event.kind === CallEventKind.ANSWERED && event.fromNumber === from),
+      10_000,
+      "ANSWERED reached the gateway",
+    );
+    const legs = await eventually(
+      async () => {
+        const rows = sim.channels();
+        const agentLeg = rows.find((row) => row.name.startsWith("sofia/internal/1001@") && row.callstate === "ACTIVE");
+        const caller = rows.find((row) => row.name.startsWith("sofia/external/") && row.cid_num === from);
+        return agentLeg && caller ? { agent: agentLeg.uuid, caller: caller.uuid } : undefined;
+      },
+      5000,
+      "both legs up",
+    );
+    return { callId: answered.callId, played, ...legs };
+  }
+
+  async function refusedWith(name: string, body: Json, code: string, reason: string) {
+    const { status, json } = await call(name, body);
+    assert.notEqual(status, 200, `${name}: ${JSON.stringify(json)}`);
+    assert.equal(json.code, code, `${name}: ${JSON.stringify(json)}`);
+    assert.equal(reasonOf(json), reason, name);
+  }
+
+  it("a call id nobody has is not_found, and nothing reaches FreeSWITCH", TEST, async () => {
+    const before = sim.commands.length;
+    await refusedWith("Hangup", { callId: "no-such-call" }, "not_found", "call_not_found");
+    assert.deepEqual(
+      sim.commands.slice(before).filter((command) => !command.command.startsWith("api status")),
+      [],
+    );
+  });
+
+  it(
+    "Hold / Resume are uuid_hold / uuid_hold off of the caller's leg: HELD, RESUMED; SendDtmf, AddToConference; Hangup kills both legs",
+    TEST,
+    async () => {
+      const { callId, played, caller, agent: agentLeg } = await answeredCall("answered");
+      const got = await call("GetCall", { callId });
+      assert.equal(got.status, 200, JSON.stringify(got.json));
+      const active = got.json.call as Json;
+      assert.equal(active.state, "ACTIVE_CALL_STATE_ANSWERED");
+      assert.equal(active.answeredBy, "1001");
+      assert.equal((active.legs as Json[]).length, 2);
+
+      await refusedWith("Resume", { callId }, "failed_precondition", "wrong_call_state");
+      assert.equal((await call("Hold", { callId })).status, 200);
+      assert.deepEqual(
+        sent("api uuid_hold").map((command) => command.command),
+        [`api uuid_hold ${caller}`],
+      );
+      await eventually(async () => kinds(callId).includes(CallEventKind.HELD) || undefined, 5000, "HELD");
+      const held = await call("GetCall", { callId });
+      assert.equal((held.json.call as Json).state, "ACTIVE_CALL_STATE_HELD");
+      assert.equal((await call("Resume", { callId })).status, 200);
+      assert.equal(sent("api uuid_hold off").at(-1)?.command, `api uuid_hold off ${caller}`);
+      await eventually(async () => kinds(callId).includes(CallEventKind.RESUMED) || undefined, 5000, "RESUMED");
+
+      assert.equal((await call("SendDtmf", { callId, digits: "12#" })).status, 200);
+      assert.equal(sent("api uuid_send_dtmf").at(-1)?.command, `api uuid_send_dtmf ${caller} 12#`);
+      assert.equal((await call("AddToConference", { callId, room: "sales-weekly" })).status, 200);
+      assert.equal(
+        sent("api uuid_transfer").at(-1)?.command,
+        `api uuid_transfer ${caller} -both conference:sales-weekly@default inline`,
+      );
+      await refusedWith("Intercept", { callId, extension: "1004" }, "failed_precondition", "wrong_call_state");
+      await refusedWith("Hangup", { callId, party: "1009" }, "failed_precondition", "wrong_call_state");
+
+      assert.equal((await call("Hangup", { callId })).status, 200);
+      assert.deepEqual(
+        sent("api uuid_kill").map((command) => command.command),
+        [`api uuid_kill ${caller}`, `api uuid_kill ${agentLeg}`],
+      );
+      await played;
+      const cdr = await cdrOf(callId);
+      assert.equal(cdr.answeredBy, "1001");
+      assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+      await refusedWith("Hangup", { callId }, "not_found", "call_not_found");
+    },
+  );
+
+  it("a blind Transfer is fs-real-14n's uuid_transfer -bleg: TRANSFERRED to 1002, one CDR", TEST, async () => {
+    const { callId, played, agent: agentLeg } = await answeredCall("blindTransfer");
+    await refusedWith(
+      "Transfer",
+      { callId, destination: "1002", party: "1077" },
+      "failed_precondition",
+      "wrong_call_state",
+    );
+    const { status, json } = await call("Transfer", { callId, destination: "1002" });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(sent("api uuid_transfer").at(-1)?.command, `api uuid_transfer ${agentLeg} -bleg 1002 XML default`);
+    await played;
+    const transferred = await eventually(
+      async () => events.find((event) => event.callId === callId && event.kind === CallEventKind.TRANSFERRED),
+      10_000,
+      "TRANSFERRED",
+    );
+    assert.equal(transferred.transferredTo, "1002");
+    const cdr = await cdrOf(callId);
+    assert.equal(cdr.transferredTo, "1002");
+    assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+  });
+
+  it("an attended Transfer is fs-real-15o's uuid_broadcast att_xfer: 1003 ends up with the caller", TEST, async () => {
+    const { callId, played, agent: agentLeg } = await answeredCall("attendedTransfer");
+    const { status, json } = await call("Transfer", { callId, destination: "1003", mode: "TRANSFER_MODE_ATTENDED" });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(sent("api uuid_broadcast").at(-1)?.command, `api uuid_broadcast ${agentLeg} att_xfer::user/1003 aleg`);
+    await played;
+    const cdr = await cdrOf(callId);
+    assert.equal(cdr.transferredTo, "1003");
+    assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+  });
+
+  it("Spy originates the supervisor into eavesdrop of 1001's leg (fs-real-19s); no call of its own", TEST, async () => {
+    const { callId, played, agent: agentLeg } = await answeredCall("spy");
+    await refusedWith("Spy", { callId, supervisor: "1099" }, "not_found", "extension_unknown");
+    await refusedWith("Spy", { callId, supervisor: "1001" }, "failed_precondition", "wrong_call_state");
+    const { status, json } = await call("Spy", { callId, supervisor: "1005", mode: "SPY_MODE_LISTEN" });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(
+      sent("bgapi originate").at(-1)?.command,
+      `bgapi originate {origination_caller_id_number=1005,originate_timeout=30,eavesdrop_enable_dtmf=false}user/1005 &eavesdrop(${agentLeg})`,
+    );
+    await played;
+    const cdr = await cdrOf(callId);
+    assert.equal(cdr.answeredBy, "1001");
+    assert.deepEqual(cdr.rungExtensions, ["1001"]);
+    // The supervisor's leg is a monitor of this call: no other call started for 1005.
+    assert.ok(!events.some((event) => event.callId !== callId && event.extension === "1005"));
+  });
+
+  it("Park sends the caller to valet slot 701 as fs-real-21u; 1002 picks it up", TEST, async () => {
+    const { callId, played, agent: agentLeg } = await answeredCall("park");
+    const { status, json } = await call("Park", { callId });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(json, { parkedAt: "701" });
+    assert.equal(sent("api uuid_transfer").at(-1)?.command, `api uuid_transfer ${agentLeg} -bleg 701 XML default`);
+    await played;
+    const cdr = await cdrOf(callId);
+    assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+    assert.equal(cdr.transferredTo, "1002");
+  });
+});
