@@ -241,4 +241,18 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
     assert.equal(cdr.transferredTo, "1002");
   });
+
+  it("presence: ListPresence answers FreeSWITCH's latest states; a transfer leaves 1002 idle", TEST, async () => {
+    const { callId, played } = await answeredCall("blindTransfer");
+    const during = await postJson(server.url, "callmesh.crm.v1.PresenceService/ListPresence", {});
+    assert.equal(during.status, 200, JSON.stringify(during.json));
+    const stateOf = (json: Json, extension: string) =>
+      ((json.entries ?? []) as Json[]).find((entry) => entry.extension === extension)?.state;
+    assert.equal(stateOf(during.json, "1001"), "PRESENCE_STATE_IN_USE");
+    assert.equal((await call("Transfer", { callId, destination: "1002" })).status, 200);
+    await played;
+    const afterwards = await postJson(server.url, "callmesh.crm.v1.PresenceService/ListPresence", {});
+    assert.equal(stateOf(afterwards.json, "1002"), "PRESENCE_STATE_IDLE");
+    assert.equal(stateOf(afterwards.json, "1001"), "PRESENCE_STATE_IDLE");
+  });
 });

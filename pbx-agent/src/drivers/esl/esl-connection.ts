@@ -28,6 +28,8 @@ export interface EslConnectionOptions {
   /** Reconnect backoff: first delay and cap, full jitter; defaults 500 ms and 30 s. */
   reconnectDelayMs?: number;
   maxReconnectDelayMs?: number;
+  /** Events the tracker does not take that onEvent listeners get (PRESENCE_IN). */
+  alsoWants?: ReadonlySet<string>;
 }
 
 /** A command's reply: `Reply-Text` of a command/reply, or the text of an api/response. */
@@ -63,6 +65,8 @@ export interface EslConnection {
   send(command: string, options?: { headers?: Record<string, string>; timeoutMs?: number }): Promise<EslReply>;
   /** Every BACKGROUND_JOB, from every session. */
   onBackgroundJob(listener: (event: EslEvent) => void): void;
+  /** Every event named in `options.alsoWants` (presence), from every session. */
+  onEvent(listener: (event: EslEvent) => void): void;
   onConnectionChange(listener: (connected: boolean) => void): void;
 }
 
@@ -75,9 +79,14 @@ class KeptConnection implements EslConnection {
   readonly #options: EslConnectionOptions;
   readonly #loop: ReconnectLoop<Session>;
   readonly #jobListeners: ListenerFanOut<EslEvent>;
+  readonly #eventListeners: ListenerFanOut<EslEvent>;
 
   constructor(options: EslConnectionOptions) {
     this.#options = options;
+    this.#eventListeners = createListenerFanOut({
+      logger: options.logger,
+      failureMessage: "ESL event listener failed",
+    });
     this.#jobListeners = createListenerFanOut({
       logger: options.logger,
       failureMessage: "BACKGROUND_JOB listener failed",
@@ -102,6 +111,9 @@ class KeptConnection implements EslConnection {
       connect: () =>
         new Session(options, {
           onJob: (event) => this.#jobListeners.emit(event),
+          onEvent: (event) => {
+            if (options.alsoWants?.has(event.name)) this.#eventListeners.emit(event);
+          },
           onUnmatched: () => this.stats.unmatchedReplies++,
         }),
       login: (session, timeoutMs) => this.#login(session, timeoutMs),
@@ -135,6 +147,10 @@ class KeptConnection implements EslConnection {
     this.#jobListeners.add(listener);
   }
 
+  onEvent(listener: (event: EslEvent) => void): void {
+    this.#eventListeners.add(listener);
+  }
+
   onConnectionChange(listener: (connected: boolean) => void): void {
     this.#loop.onConnectionChange(listener);
   }
@@ -154,6 +170,12 @@ class KeptConnection implements EslConnection {
   }
 }
 
+interface SessionHooks {
+  onJob(event: EslEvent): void;
+  onEvent(event: EslEvent): void;
+  onUnmatched(): void;
+}
+
 interface Waiting {
   resolve(reply: EslReply): void;
   reject(error: EslError): void;
@@ -171,7 +193,7 @@ class Session {
   #closeReason: EslError | undefined;
   #keepalive: NodeJS.Timeout | undefined;
 
-  constructor(options: EslConnectionOptions, hooks: { onJob(event: EslEvent): void; onUnmatched(): void }) {
+  constructor(options: EslConnectionOptions, hooks: SessionHooks) {
     let authSeen: () => void = () => undefined;
     this.authRequested = new Promise((resolve) => {
       authSeen = resolve;
@@ -183,6 +205,7 @@ class Session {
       tracker: options.tracker,
       logger: options.logger,
       metrics: options.metrics,
+      ...(options.alsoWants === undefined ? {} : { alsoWants: options.alsoWants }),
       onMessage: (message) => this.#onMessage(message, authSeen, hooks),
     });
     const socket = connect({ host: options.host, port: options.port });
@@ -249,11 +272,7 @@ class Session {
     this.#socket.destroy();
   }
 
-  #onMessage(
-    message: EslMessage,
-    authSeen: () => void,
-    hooks: { onJob(event: EslEvent): void; onUnmatched(): void },
-  ): void {
+  #onMessage(message: EslMessage, authSeen: () => void, hooks: SessionHooks): void {
     switch (message.type) {
       case "auth_request":
         authSeen();
@@ -272,6 +291,7 @@ class Session {
         return;
       case "event":
         if (message.event.name === "BACKGROUND_JOB") hooks.onJob(message.event);
+        else hooks.onEvent(message.event);
         return;
     }
   }

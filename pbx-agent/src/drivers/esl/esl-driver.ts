@@ -15,6 +15,7 @@ import { createEslConnection, type EslConnection, type EslConnectionStats } from
 import type { EslEvent } from "./esl-event.js";
 import type { EslNumberPlanOptions } from "./esl-number-plan.js";
 import { buildOriginateCommand, outcomeOfOriginateJob } from "./esl-originate.js";
+import { createEslPresenceTracker, type EslPresenceTracker, PRESENCE_EVENTS } from "./esl-presence.js";
 
 export interface EslDriverOptions extends EslNumberPlanOptions {
   host: string;
@@ -71,6 +72,8 @@ class EslPbxDriver implements EslDriver {
   readonly #tracker: EslCallTracker;
   readonly #connection: EslConnection;
   readonly #outputs: ListenerFanOut<CallOutput>;
+  readonly #presence: EslPresenceTracker;
+  readonly #presenceListeners: ListenerFanOut<Presence>;
   readonly #readiness: DriverReadiness;
   readonly #ticker: IntervalTicker;
   /** originate() calls waiting for their BACKGROUND_JOB, by Job-UUID. */
@@ -89,11 +92,22 @@ class EslPbxDriver implements EslDriver {
       logger: this.#log,
       onOutput: (output) => this.#outputs.emit(output),
     });
+    this.#presence = createEslPresenceTracker({ agentId: options.agentId, plan: this.#tracker.plan });
+    this.#presenceListeners = createListenerFanOut({
+      logger: this.#log,
+      failureMessage: "presence listener failed",
+      logFields: (presence) => ({ extension: presence.extension }),
+    });
     this.#connection = createEslConnection({
       ...options,
       port: options.port ?? 8021,
       logger: this.#log,
       tracker: this.#tracker,
+      alsoWants: PRESENCE_EVENTS,
+    });
+    this.#connection.onEvent((event) => {
+      const presence = this.#presence.handle(event);
+      if (presence !== undefined) this.#presenceListeners.emit(presence);
     });
     this.#readiness = createDriverReadiness({ logger: this.#log, probeVersion: () => this.#probeVersion() });
     this.#ticker = createIntervalTicker(TICK_MS, () => this.#tracker.tick());
@@ -150,7 +164,7 @@ class EslPbxDriver implements EslDriver {
         connected: () => this.#connection.connected,
         api: async (command) => (await this.#connection.send(`api ${command}`)).text,
         bgapi: (command, verdictMs) => this.#bgapi(command, verdictMs),
-        presence: () => [],
+        presence: () => this.#presence.list(),
       },
       action,
     );
@@ -175,8 +189,9 @@ class EslPbxDriver implements EslDriver {
     }
   }
 
-  /** Presence is not reported on FreeSWITCH yet. */
-  onPresence(_listener: (presence: Presence) => void): void {}
+  onPresence(listener: (presence: Presence) => void): void {
+    this.#presenceListeners.add(listener);
+  }
 
   async originate(command: Originate): Promise<CommandOutcome> {
     const log = this.#log.child({ callId: command.callId });
