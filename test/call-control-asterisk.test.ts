@@ -1,0 +1,212 @@
+// Call control end to end on Asterisk: CRM API (Connect JSON, as curl) → gateway → agent
+// stream → pbx-agent's AMI driver → the AMI simulator replaying real Asterisk 20 captures.
+// Each RPC must reach the PBX as the right action, change the call as Asterisk would, and
+// come back as the right answer or Connect code.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
+import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
+import { type AmiSimulator, type ControlScenario, startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
+import { Topic } from "@callmesh/platform/event-log/event-log.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import { eventually } from "./support/processes.js";
+import { postJson, readTopic, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+
+type Json = Record<string, unknown>;
+const rpc = (name: string) => `callmesh.crm.v1.CallService/${name}`;
+const reasonOf = (json: Json) => ((json.details as Json[] | undefined)?.[0]?.debug as Json | undefined)?.reason;
+const TEST = { timeout: 60_000 };
+
+describe("call control through the gateway on Asterisk", () => {
+  let server: TestServer;
+  let sim: AmiSimulator;
+  let agent: RunningAgent;
+  let spoolDir: string;
+  const viewerKey = "cmk_viewer_only";
+
+  before(async () => {
+    server = await startTestServer();
+    await server.directory.addApiKey(testCredentials.tenantId, viewerKey, []);
+    sim = await startAmiSimulator({ timeScale: 0.2, logger: createLogger("pbx-sim", "silent") });
+    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
+    agent = await startAgent(
+      parseAgentConfig({
+        CALLMESH_AGENT_OPS_PORT: "0",
+        CALLMESH_GATEWAY_URL: server.url,
+        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
+        CALLMESH_AGENT_ID: testCredentials.agentId,
+        CALLMESH_SPOOL_DIR: spoolDir,
+        AMI_PORT: String(sim.port),
+        AMI_USERNAME: "callmesh",
+        AMI_SECRET: "callmesh",
+      }),
+      { logger: createLogger("pbx-agent", "silent") },
+    );
+    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
+    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await sim?.close();
+    await server?.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  /** Plays the scenario's inbound call; resolves with its call id once the API lists it answered. */
+  async function answeredCall(scenario: ControlScenario) {
+    const known = new Set<unknown>();
+    const listed = async () => ((await postJson(server.url, rpc("ListActiveCalls"), {})).json.calls ?? []) as Json[];
+    for (const call of await listed()) known.add(call.callId);
+    const played = sim.playControlledCall(scenario, { maxWaitMs: 20_000 });
+    const call = await eventually(
+      async () => (await listed()).find((c) => !known.has(c.callId) && c.state === "ACTIVE_CALL_STATE_ANSWERED"),
+      15_000,
+      "the call answered, listed by the API",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the bridge is up once 1001 answered
+    return { call, callId: String(call.callId), played };
+  }
+
+  const eventsOf = async (callId: string, until: (kinds: string[]) => boolean) => {
+    const kindsIn = (records: { key: string; value: Uint8Array }[]) =>
+      records
+        .filter((record) => record.key === callId)
+        .map((record) => CallEventKind[fromBinary(CallEventSchema, record.value).kind] ?? "");
+    return kindsIn(await readTopic(server.eventLog, Topic.callEvents, (records) => until(kindsIn(records)), 20_000));
+  };
+  const actionsNamed = (name: string) => sim.actions.filter((action) => action.name === name);
+
+  it("ListActiveCalls and GetCall show the answered call; Hangup ends it; then it is not found", TEST, async () => {
+    const { call, callId, played } = await answeredCall("blindTransfer");
+    assert.equal(call.answeredBy, "1001");
+    assert.equal(call.tenantId, testCredentials.tenantId);
+    assert.equal(call.agentId, testCredentials.agentId);
+    const got = await postJson(server.url, rpc("GetCall"), { callId });
+    assert.equal(got.status, 200, JSON.stringify(got.json));
+    assert.equal((got.json.call as Json).callId, callId);
+
+    const wrongParty = await postJson(server.url, rpc("Hangup"), { callId, party: "9999" });
+    assert.equal(wrongParty.json.code, "failed_precondition");
+    assert.equal(reasonOf(wrongParty.json), "wrong_call_state");
+
+    const hangup = await postJson(server.url, rpc("Hangup"), { callId });
+    assert.equal(hangup.status, 200, JSON.stringify(hangup.json));
+    assert.ok(actionsNamed("Hangup").length > 0, "the PBX got Action: Hangup");
+    await played;
+    const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+    assert.equal(kinds.filter((kind) => kind === "HANGUP").length, 1);
+    await eventually(
+      async () =>
+        (await postJson(server.url, rpc("GetCall"), { callId })).json.code === "not_found" ? true : undefined,
+      10_000,
+      "GetCall not_found once ended",
+    );
+    const again = await postJson(server.url, rpc("Hangup"), { callId });
+    assert.equal(again.json.code, "not_found");
+  });
+
+  it("Transfer sends BlindTransfer of 1001 to 1002 and the call is TRANSFERRED", TEST, async () => {
+    const { callId, played } = await answeredCall("blindTransfer");
+    const transfer = await postJson(server.url, rpc("Transfer"), {
+      callId,
+      destination: "1002",
+      mode: "TRANSFER_MODE_BLIND",
+    });
+    assert.equal(transfer.status, 200, JSON.stringify(transfer.json));
+    const sent = actionsNamed("BlindTransfer").at(-1);
+    assert.match(String(sent?.fields.Channel), /^PJSIP\/1001-/);
+    assert.equal(sent?.fields.Exten, "1002");
+    await played;
+    const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+    assert.ok(kinds.indexOf("TRANSFERRED") >= 0 && kinds.indexOf("TRANSFERRED") < kinds.indexOf("HANGUP"), `${kinds}`);
+  });
+
+  it("an attended Transfer sends Atxfer to 1003", TEST, async () => {
+    const { callId, played } = await answeredCall("attendedTransfer");
+    const transfer = await postJson(server.url, rpc("Transfer"), {
+      callId,
+      destination: "1003",
+      mode: "TRANSFER_MODE_ATTENDED",
+    });
+    assert.equal(transfer.status, 200, JSON.stringify(transfer.json));
+    assert.equal(actionsNamed("Atxfer").at(-1)?.fields.Exten, "1003");
+    await played;
+    const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+    assert.ok(kinds.includes("TRANSFERRED"), `${kinds}`);
+  });
+
+  it("Park answers the parking space the PBX chose", TEST, async () => {
+    const { callId, played } = await answeredCall("park");
+    const park = await postJson(server.url, rpc("Park"), { callId });
+    assert.equal(park.status, 200, JSON.stringify(park.json));
+    assert.equal(park.json.parkedAt, "701");
+    assert.match(String(actionsNamed("Park").at(-1)?.fields.Channel), /^PJSIP\/provider-/);
+    await played;
+  });
+
+  it("Spy rings the supervisor into ChanSpy; a key without calls:supervise is refused", TEST, async () => {
+    const { callId, played } = await answeredCall("spy");
+    const refused = await postJson(server.url, rpc("Spy"), { callId, supervisor: "1005" }, viewerKey);
+    assert.equal(refused.json.code, "permission_denied");
+    assert.match(String(refused.json.message), /calls:supervise/);
+    const spy = await postJson(server.url, rpc("Spy"), { callId, supervisor: "1005", mode: "SPY_MODE_WHISPER" });
+    assert.equal(spy.status, 200, JSON.stringify(spy.json));
+    const sent = actionsNamed("Originate").at(-1);
+    assert.equal(sent?.fields.Channel, "Local/1005@from-internal");
+    assert.equal(sent?.fields.Application, "ChanSpy");
+    assert.equal(sent?.fields.Data, "PJSIP/1001,qw");
+    await played;
+  });
+
+  it(
+    "Hold and Resume, SendDtmf and AddToConference reach the PBX; a key without calls:control is refused",
+    TEST,
+    async () => {
+      const { callId } = await answeredCall("blindTransfer");
+      const refused = await postJson(server.url, rpc("Hold"), { callId }, viewerKey);
+      assert.equal(refused.json.code, "permission_denied");
+
+      const hold = await postJson(server.url, rpc("Hold"), { callId });
+      assert.equal(hold.status, 200, JSON.stringify(hold.json));
+      assert.equal(actionsNamed("Redirect").at(-1)?.fields.Context, "callmesh-hold");
+      const twice = await postJson(server.url, rpc("Hold"), { callId });
+      assert.equal(reasonOf(twice.json), "wrong_call_state");
+      const resume = await postJson(server.url, rpc("Resume"), { callId });
+      assert.equal(resume.status, 200, JSON.stringify(resume.json));
+      assert.ok(actionsNamed("Bridge").length > 0);
+      const kinds = await eventsOf(callId, (k) => k.includes("RESUMED"));
+      assert.ok(kinds.indexOf("HELD") >= 0 && kinds.indexOf("HELD") < kinds.indexOf("RESUMED"), `${kinds}`);
+
+      const dtmf = await postJson(server.url, rpc("SendDtmf"), { callId, digits: "12#" });
+      assert.equal(dtmf.status, 200, JSON.stringify(dtmf.json));
+      assert.deepEqual(
+        actionsNamed("PlayDTMF")
+          .slice(-3)
+          .map((action) => action.fields.Digit),
+        ["1", "2", "#"],
+      );
+      const badDigits = await postJson(server.url, rpc("SendDtmf"), { callId, digits: "1\r\nAction: Hangup" });
+      assert.equal(badDigits.json.code, "invalid_argument");
+
+      const conference = await postJson(server.url, rpc("AddToConference"), { callId, room: "sales-weekly" });
+      assert.equal(conference.status, 200, JSON.stringify(conference.json));
+      assert.equal(actionsNamed("Redirect").at(-1)?.fields.Exten, "sales-weekly");
+      await postJson(server.url, rpc("Hangup"), { callId });
+    },
+  );
+
+  it("a call id the tenant does not have is not_found, and the PBX hears nothing of it", TEST, async () => {
+    const before = sim.actions.length;
+    for (const name of ["Hangup", "Hold", "Park", "GetCall"]) {
+      const answer = await postJson(server.url, rpc(name), { callId: "no-such-call" });
+      assert.equal(answer.json.code, "not_found", name);
+    }
+    assert.equal(sim.actions.length, before);
+  });
+});
