@@ -32,6 +32,15 @@ describe("call control on FreeSWITCH, through the gateway", () => {
   const consuming = new AbortController();
   let consumer: Promise<void> | undefined;
   let nextCaller = 100;
+  let agentSettings: Record<string, string> = {};
+  const agentConfig = (settings: Record<string, string>) => {
+    agentSettings = settings;
+    return parseAgentConfig(settings);
+  };
+  const waitReady = async () => {
+    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
+    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  };
 
   before(async () => {
     server = await startTestServer();
@@ -45,7 +54,7 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     });
     spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
     agent = await startAgent(
-      parseAgentConfig({
+      agentConfig({
         PBX_KIND: "freeswitch",
         ESL_PORT: String(sim.port),
         ESL_PASSWORD: "ClueCon",
@@ -66,8 +75,7 @@ describe("call control on FreeSWITCH, through the gateway", () => {
         for (const record of batch) events.push(fromBinary(CallEventSchema, record.value));
       },
     });
-    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+    await waitReady();
   });
 
   after(async () => {
@@ -93,9 +101,9 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     );
 
   /** Plays the scenario's inbound call until 1001 answered and the gateway knows it; its id, legs, and end. */
-  async function answeredCall(scenario: EslControlScenario) {
+  async function answeredCall(scenario: EslControlScenario, maxWaitMs = 15_000) {
     const from = `+357991${nextCaller++}`;
-    const played = sim.playControlledCall(scenario, { from, maxWaitMs: 15_000 });
+    const played = sim.playControlledCall(scenario, { from, maxWaitMs });
     const answered = await eventually(
       async () => events.find((event) => event.kind === CallEventKind.ANSWERED && event.fromNumber === from),
       10_000,
@@ -255,4 +263,42 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     assert.equal(stateOf(afterwards.json, "1002"), "PRESENCE_STATE_IDLE");
     assert.equal(stateOf(afterwards.json, "1001"), "PRESENCE_STATE_IDLE");
   });
+
+  it(
+    "recovery: the agent restarts mid-call; show channels rebuilds it: one ANSWERED, one HANGUP, one CDR, talk time kept",
+    TEST,
+    async () => {
+      const { callId, played, caller } = await answeredCall("answered", 20_000);
+      await agent.stop();
+      agent = await startAgent(parseAgentConfig(agentSettings), { logger: createLogger("pbx-agent", "silent") });
+      await waitReady();
+      assert.ok(sent("api show channels as json").length >= 2, "each login asks FreeSWITCH what it has");
+      // The restarted agent knows the call: it is listed, and can be hung up.
+      const got = await eventually(
+        async () => {
+          const reply = await call("ListActiveCalls", {});
+          return ((reply.json.calls ?? []) as Json[]).find((active) => active.callId === callId);
+        },
+        5000,
+        "the recovered call listed",
+      );
+      assert.equal(got.state, "ACTIVE_CALL_STATE_ANSWERED");
+      assert.equal(got.answeredBy, "1001");
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      assert.equal((await call("Hangup", { callId })).status, 200);
+      assert.ok(sent("api uuid_kill").some((command) => command.command === `api uuid_kill ${caller}`));
+      await played;
+      const cdr = await cdrOf(callId);
+      await eventually(async () => kinds(callId).includes(CallEventKind.HANGUP) || undefined, 5000, "HANGUP");
+      const all = kinds(callId);
+      assert.equal(all.filter((kind) => kind === CallEventKind.ANSWERED).length, 1, JSON.stringify(all));
+      assert.equal(all.filter((kind) => kind === CallEventKind.HANGUP).length, 1, JSON.stringify(all));
+      // Talk runs on FreeSWITCH's clock: from the answer it reported to the hangup (billsec).
+      const talked = Math.round((Date.parse(String(cdr.endedAt)) - Date.parse(String(cdr.answeredAt))) / 1000);
+      assert.ok(talked >= 2, `answered ${cdr.answeredAt}, ended ${cdr.endedAt}`);
+      assert.ok(Math.abs(Number(cdr.talkSeconds ?? 0) - talked) <= 1, `talk ${cdr.talkSeconds} s, about ${talked} s`);
+      const ids = events.filter((event) => event.callId === callId).map((event) => event.eventId);
+      assert.equal(new Set(ids).size, ids.length);
+    },
+  );
 });

@@ -86,6 +86,16 @@ describe("ESL simulator: call-control api commands", () => {
       assert.equal(await api(client, `uuid_hold off ${caller}`), "+OK Success\n");
       await until(() => named(client.events(), "CHANNEL_UNHOLD", caller)[0], "CHANNEL_UNHOLD");
       assert.equal(await api(client, `uuid_send_dtmf ${agent} 12#`), "+OK Success\n");
+      // answer_uepoch is set at hangup only; the answer time is in the channel's data.
+      assert.equal(await api(client, `uuid_getvar ${agent} answer_uepoch`), "_undef_");
+      const dump = JSON.parse(await api(client, `uuid_dump ${agent} json`)) as Record<string, string>;
+      assert.match(dump["Caller-Channel-Answered-Time"] ?? "", /^\d{16}$/);
+      assert.equal(dump["Unique-ID"], agent);
+      const shown = JSON.parse(await api(client, "show channels as json")) as { rows: Record<string, string>[] };
+      assert.deepEqual(
+        shown.rows.map((row) => row.call_uuid),
+        [caller, caller],
+      );
       assert.equal(await api(client, `uuid_kill ${caller}`), "+OK\n");
       await played;
       for (const uuid of [caller, agent]) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { ApiResult } from "./esl-commands.js";
 import type { EslControlledCalls } from "./esl-controlled-calls.js";
+import { type EslEvent, eventHeader, serializeJsonEvent } from "./esl-event.js";
 import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
 
 /**
@@ -20,6 +21,8 @@ import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
 export interface EslCallControlApiDeps {
   readonly controlled: EslControlledCalls;
   readonly channelExists: (uuid: string) => boolean;
+  /** The channel's last event, whose `variable_*` headers uuid_getvar reads. */
+  readonly lastEvent: (uuid: string) => EslEvent | undefined;
   readonly extensions: Readonly<Record<string, EslExtensionBehaviour>>;
   readonly track: (work: Promise<unknown>) => void;
   readonly logger: Logger;
@@ -97,6 +100,26 @@ export function createEslCallControlApi(deps: EslCallControlApiDeps): Readonly<R
       // Modeled on fs-real-18r, whose hold came from the phone: the same CHANNEL_HOLD/UNHOLD, fired by uuid_hold.
       const done = await deps.controlled.hold(uuid, !off);
       return ok(done ? "+OK Success\n" : "-ERR Operation failed\n");
+    },
+
+    uuid_getvar(argument) {
+      const [uuid, name] = words(argument);
+      if (uuid === undefined || name === undefined) return ok("-USAGE: <uuid> <var>\n");
+      const last = deps.lastEvent(uuid);
+      if (last === undefined || !deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
+      // The value as is, no newline; an unset variable is `_undef_`.
+      return ok(eventHeader(last, `variable_${name}`) || "_undef_");
+    },
+
+    uuid_dump(argument) {
+      const [uuid, format = "txt"] = words(argument);
+      if (uuid === undefined) return ok("-USAGE: <uuid> [format]\n");
+      const last = deps.lastEvent(uuid);
+      if (last === undefined || !deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
+      // Modeled: switch_channel_event_set_data's headers (the channel's, no Event-* stamp) of its last event.
+      const data = { headers: last.headers.filter(([key]) => !/^(Event-|Core-UUID|FreeSWITCH-)/.test(key)) };
+      if (format === "json") return ok(serializeJsonEvent(data));
+      return ok(data.headers.map(([key, value]) => `${key}: ${value}\n`).join(""));
     },
 
     uuid_send_dtmf(argument) {

@@ -121,7 +121,13 @@ export function createChannelTable(): ChannelTable {
         const value = eventHeader(event, header);
         if (value !== undefined) row[column] = value;
       }
-      if (eventHeader(event, "Channel-Name") !== undefined) last.set(uuid, event);
+      // Events with the channel's variables (CHANNEL_*, not CODEC or PRESENCE_IN) carry all of its data.
+      if (
+        eventHeader(event, "Channel-Name") !== undefined &&
+        event.headers.some(([key]) => key.startsWith("variable_"))
+      ) {
+        last.set(uuid, event);
+      }
     },
     lastEvent: (uuid) => last.get(uuid),
     rows: () => [...rows.values()],

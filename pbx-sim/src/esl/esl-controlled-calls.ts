@@ -161,7 +161,8 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
       const event = deps.channels.lastEvent(leg);
       if (event === undefined) continue;
       held.delete(leg);
-      const answeredSec = Number(eventHeader(event, "variable_answer_epoch") ?? 0);
+      // answer_epoch is set at hangup: the channel's data has the answer time in µs.
+      const answeredSec = Math.floor(Number(eventHeader(event, "Caller-Channel-Answered-Time") ?? 0) / 1_000_000);
       const billsec = answeredSec > 0 ? Math.max(0, Math.floor(nowMicros() / 1_000_000) - answeredSec) : 0;
       const state: ReadonlyArray<readonly [string, string]> = [
         ["Channel-State", "CS_HANGUP"],

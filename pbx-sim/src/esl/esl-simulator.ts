@@ -205,7 +205,7 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
   const runApi = createEslApi({
     channels,
     calls,
-    control: { controlled, channelExists, extensions: config.extensions, track, logger },
+    control: { controlled, channelExists, lastEvent: channels.lastEvent, extensions: config.extensions, track, logger },
   });
   const commandDeps = {
     password: config.password,

@@ -4,6 +4,7 @@ import type { CallOutput } from "../../ports/pbx-driver.js";
 import type { OriginateExpectation, TrackedCall } from "./esl-call.js";
 import { deriveEslCallId } from "./esl-call-id.js";
 import { buildCallEvent, buildCdr } from "./esl-call-output.js";
+import { adoptLiveCalls, endVanishedCalls, type LiveChannel, type RecoveryOutcome } from "./esl-call-recovery.js";
 import type { EslEvent } from "./esl-event.js";
 import { ESL_EVENT_HANDLERS, type EslTrackerContext, type IgnoreReason } from "./esl-event-handlers.js";
 import type { LegRole, TrackedLeg } from "./esl-leg.js";
@@ -60,6 +61,17 @@ export interface EslCallTracker {
   liveCalls(): TrackedCall[];
   /** What counts as an extension and a trunk. */
   readonly plan: EslNumberPlan;
+  /**
+   * A session logged in: events are queued (not handled) until recover() says what FreeSWITCH
+   * has, so that none of them adopts a leg recovery is about to rebuild.
+   */
+  beginRecovery(): void;
+  /**
+   * What FreeSWITCH has now (`show channels as json`): calls the tracker does not know are
+   * rebuilt (silently when `silent`, the agent having just started), the queued events are
+   * handled, and calls known before the login whose legs FreeSWITCH no longer has end now.
+   */
+  recover(channels: readonly LiveChannel[] | undefined, silent: boolean): RecoveryOutcome;
   readonly activeCalls: number;
   readonly stats: Readonly<EslCallTrackerStats>;
 }
@@ -85,6 +97,8 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   /** Live calls, oldest first. */
   readonly #calls = new Set<TrackedCall>();
   readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
+  /** While a login's recovery runs: the events that came meanwhile, and the calls known before it. */
+  #recovery: { queued: EslEvent[]; known: TrackedCall[] } | undefined;
 
   constructor(options: EslCallTrackerOptions) {
     this.#options = options;
@@ -110,9 +124,27 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     return ESL_EVENT_HANDLERS.has(eventName);
   }
 
+  beginRecovery(): void {
+    this.#recovery ??= { queued: [], known: [...this.#calls] };
+  }
+
+  recover(channels: readonly LiveChannel[] | undefined, silent: boolean): RecoveryOutcome {
+    const recovery = this.#recovery;
+    this.#recovery = undefined;
+    const adopted = channels === undefined ? 0 : adoptLiveCalls(this, channels, silent);
+    for (const event of recovery?.queued ?? []) this.handle(event);
+    const live = new Set(channels?.map((channel) => channel.uuid));
+    const ended = channels === undefined ? 0 : endVanishedCalls(this, recovery?.known ?? [], live);
+    return { adopted, ended };
+  }
+
   handle(event: EslEvent): void {
     const handler = ESL_EVENT_HANDLERS.get(event.name);
     if (handler === undefined) return;
+    if (this.#recovery !== undefined) {
+      this.#recovery.queued.push(event);
+      return;
+    }
     this.stats.handled++;
     handler(this, event);
   }

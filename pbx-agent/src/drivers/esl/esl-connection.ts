@@ -162,6 +162,8 @@ class KeptConnection implements EslConnection {
     await Promise.race([session.authRequested, closed]);
     const auth = await Promise.race([session.request(`auth ${options.password}`, {}, timeoutMs), closed]);
     if (!auth.text.startsWith("+OK")) throw new EslError("unauthenticated", `ESL auth refused: ${auth.text.trim()}`);
+    // What comes from now on waits until the driver has asked FreeSWITCH what it has (recovery).
+    options.tracker.beginRecovery();
     const format = options.eventFormat ?? "plain";
     const subscribed = await Promise.race([session.request(`event ${format} ALL`, {}, timeoutMs), closed]);
     if (!subscribed.text.startsWith("+OK"))

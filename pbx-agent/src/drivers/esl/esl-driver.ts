@@ -10,9 +10,11 @@ import { createDriverReadiness, type DriverReadiness } from "../driver-readiness
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { type EslControlDialplan, runEslCallControl } from "./esl-call-control.js";
+import { type LiveChannel, parseShowChannels } from "./esl-call-recovery.js";
 import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
 import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
 import type { EslEvent } from "./esl-event.js";
+import { CALL_ID_VARIABLE } from "./esl-event-handlers.js";
 import type { EslNumberPlanOptions } from "./esl-number-plan.js";
 import { buildOriginateCommand, outcomeOfOriginateJob } from "./esl-originate.js";
 import { createEslPresenceTracker, type EslPresenceTracker, PRESENCE_EVENTS } from "./esl-presence.js";
@@ -76,6 +78,8 @@ class EslPbxDriver implements EslDriver {
   readonly #presenceListeners: ListenerFanOut<Presence>;
   readonly #readiness: DriverReadiness;
   readonly #ticker: IntervalTicker;
+  /** Logins so far: the first one's recovery is silent (the process before reported those calls). */
+  #logins = 0;
   /** originate() calls waiting for their BACKGROUND_JOB, by Job-UUID. */
   readonly #jobs = new Map<string, (event: EslEvent) => void>();
 
@@ -112,7 +116,11 @@ class EslPbxDriver implements EslDriver {
     this.#readiness = createDriverReadiness({ logger: this.#log, probeVersion: () => this.#probeVersion() });
     this.#ticker = createIntervalTicker(TICK_MS, () => this.#tracker.tick());
     this.#connection.onBackgroundJob((event) => this.#jobs.get(event.get("Job-UUID") ?? "")?.(event));
-    this.#connection.onConnectionChange((connected) => this.#readiness.connectionChanged(connected));
+    this.#connection.onConnectionChange((connected) => {
+      const ready = this.#readiness.connectionChanged(connected);
+      if (connected) void this.#recover(this.#logins++ === 0);
+      return ready;
+    });
   }
 
   get connected(): boolean {
@@ -245,6 +253,39 @@ class EslPbxDriver implements EslDriver {
     } finally {
       this.#jobs.delete(jobUuid);
     }
+  }
+
+  /**
+   * On every login: `api show channels as json`, and for each channel `uuid_dump <uuid> json`
+   * (its answer time, a click-to-call's callmesh_call_id), then the tracker merges that with
+   * what it knows (esl-call-recovery.ts). The events that came meanwhile are handled after.
+   */
+  async #recover(silent: boolean): Promise<void> {
+    let channels: LiveChannel[] | undefined;
+    try {
+      const rows = parseShowChannels((await this.#connection.send("api show channels as json")).text);
+      channels = [];
+      for (const row of rows) {
+        // answer_uepoch is set only at hangup: the answer time is in the channel's data.
+        const dump = await this.#dump(row.uuid);
+        const answered = Number(dump?.["Caller-Channel-Answered-Time"]);
+        const callId = dump?.[`variable_${CALL_ID_VARIABLE}`];
+        channels.push({ ...row, answeredUs: answered > 0 ? answered : undefined, callId: callId || undefined });
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, "show channels failed; calls in progress not recovered");
+      channels = undefined;
+    } finally {
+      const outcome = this.#tracker.recover(channels, silent);
+      this.#log.info({ ...outcome, channels: channels?.length, silent }, "calls in progress recovered");
+    }
+  }
+
+  /** `uuid_dump <uuid> json`: the channel's data; undefined when the channel is gone. */
+  async #dump(uuid: string): Promise<Record<string, string> | undefined> {
+    const text = (await this.#connection.send(`api uuid_dump ${uuid} json`)).text.trim();
+    if (!text.startsWith("{")) return undefined;
+    return JSON.parse(text) as Record<string, string>;
   }
 
   /** FreeSWITCH's `api version`; no version if that fails. */

@@ -14,6 +14,8 @@ export interface EslTestServerOptions {
   password: string;
   /** Bytes sent once the client asked for `api version` (after login). */
   afterLogin?: Buffer;
+  /** What `api show channels as json` answers; default no channels. */
+  channels?: string;
   /** Answers a `bgapi` (its first line and headers); the bytes are written as they are. */
   onBgapi?(command: string, headers: Map<string, string>): Buffer | string;
 }
@@ -90,6 +92,10 @@ export class EslTestServer {
     } else if (command === "api version") {
       api("FreeSWITCH Version 1.10.12-release~64bit (-release 64bit)\n");
       if (this.#options.afterLogin !== undefined) socket.write(this.#options.afterLogin);
+    } else if (command === "api show channels as json") {
+      api(this.#options.channels ?? '{"row_count": 0}\n');
+    } else if (command.startsWith("api uuid_dump ")) {
+      api("-ERR No such channel!\n");
     } else if (command === "api status") {
       api("UP 0 years, 0 days, 0 hours\n");
     } else if (command.startsWith("bgapi ")) {

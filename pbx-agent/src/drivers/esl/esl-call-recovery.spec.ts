@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import type { CallOutput } from "../../ports/pbx-driver.js";
+import type { LiveChannel } from "./esl-call-recovery.js";
+import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
+import { readEslCapture } from "./esl-capture-fixture.js";
+import { createEslSessionNormalizer } from "./esl-normalizer.js";
+
+const logger = createLogger("esl-call-recovery-spec", "silent");
+
+/** fs-real-01a cut before its first CHANNEL_HANGUP: the call is answered and talking. */
+function split01a(): { head: Buffer; tail: Buffer } {
+  const bytes = readEslCapture("fs-real-01a-inbound-answered-A.txt");
+  const cut = bytes.lastIndexOf("Content-Length:", bytes.indexOf("Event-Name: CHANNEL_HANGUP\n"));
+  return { head: bytes.subarray(0, cut), tail: bytes.subarray(cut) };
+}
+
+function tracked(): { tracker: EslCallTracker; outputs: CallOutput[]; push(bytes: Buffer): void } {
+  const outputs: CallOutput[] = [];
+  const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: (output) => outputs.push(output) });
+  const normalizer = createEslSessionNormalizer({ agentId: "", onOutput: () => undefined, tracker, logger });
+  return { tracker, outputs, push: (bytes) => normalizer.push(bytes) };
+}
+
+const events = (outputs: CallOutput[]) => outputs.flatMap((output) => (output.kind === "event" ? [output.event] : []));
+const cdrs = (outputs: CallOutput[]) => outputs.flatMap((output) => (output.kind === "cdr" ? [output.cdr] : []));
+
+/** What `show channels as json` and uuid_dump say of the tracker's live legs. */
+function channelsOf(tracker: EslCallTracker): LiveChannel[] {
+  return tracker.liveCalls().flatMap((call) =>
+    [...call.legs.values()].map((leg) => ({
+      uuid: leg.uuid,
+      direction: leg === call.first ? "inbound" : "outbound",
+      createdEpoch: Math.floor(leg.startedUs / 1_000_000),
+      name: leg.channel,
+      callstate: leg.answeredUs === undefined ? "RINGING" : "ACTIVE",
+      cidName: call.callerIdName,
+      cidNum: call.callerIdNumber,
+      dest: leg.destination,
+      context: leg === call.first ? "public" : "default",
+      presenceId: leg.extension === "" ? "" : `${leg.extension}@127.0.0.1`,
+      callUuid: call.first.uuid,
+      answeredUs: leg.answeredUs,
+      callId: undefined,
+    })),
+  );
+}
+
+describe("ESL recovery from show channels", () => {
+  it("an agent restarted mid-call rebuilds it silently: no second start, one HANGUP and Cdr, same id, talk kept", () => {
+    const { head, tail } = split01a();
+    const before = tracked();
+    before.push(head);
+    assert.deepEqual(
+      events(before.outputs).map((event) => event.kind),
+      [CallEventKind.RINGING, CallEventKind.ANSWERED],
+    );
+    const [answered] = events(before.outputs).slice(-1);
+
+    const after = tracked();
+    after.tracker.beginRecovery();
+    const outcome = after.tracker.recover(channelsOf(before.tracker), true);
+    assert.deepEqual(outcome, { adopted: 1, ended: 0 });
+    assert.deepEqual(after.outputs, []);
+    const [call] = after.tracker.liveCalls();
+    assert.equal(call?.callId, answered?.callId);
+    assert.equal(call?.answeredBy, "1001");
+    after.push(tail);
+    const kinds = events(after.outputs).map((event) => event.kind);
+    assert.deepEqual(kinds, [CallEventKind.HANGUP]);
+    const [hangup] = events(after.outputs);
+    assert.equal(hangup?.callId, answered?.callId);
+    assert.ok((hangup?.sequence ?? 0) > (answered?.sequence ?? 0), "numbered past the events sent before");
+    const [cdr] = cdrs(after.outputs);
+    assert.equal(cdr?.talkSeconds, 3);
+    assert.equal(cdr?.answeredBy, "1001");
+    assert.equal(cdr?.fromNumber, "+35799123456");
+    assert.equal(cdr?.toNumber, "35722555101");
+    assert.deepEqual(cdr?.rungExtensions, ["1001"]);
+  });
+
+  it("a reconnect ends, once, a call FreeSWITCH no longer has (its hangup was missed)", () => {
+    const { head } = split01a();
+    const session = tracked();
+    session.push(head);
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, ended: 1 });
+    assert.deepEqual(
+      events(session.outputs).map((event) => event.kind),
+      [CallEventKind.RINGING, CallEventKind.ANSWERED, CallEventKind.HANGUP],
+    );
+    assert.equal(cdrs(session.outputs).length, 1);
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, ended: 0 });
+    assert.equal(cdrs(session.outputs).length, 1);
+  });
+
+  it("a reconnect keeps a call still up, and announces one that started while the session was down", () => {
+    const { head } = split01a();
+    const pbx = tracked();
+    pbx.push(head);
+    const session = tracked();
+    session.tracker.beginRecovery();
+    session.tracker.recover(channelsOf(pbx.tracker), false);
+    assert.deepEqual(
+      events(session.outputs).map((event) => event.kind),
+      [CallEventKind.RINGING, CallEventKind.ANSWERED],
+    );
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), false), { adopted: 0, ended: 0 });
+    assert.equal(events(session.outputs).length, 2);
+  });
+
+  it("events that come while recovery asks FreeSWITCH wait for it, then are handled in order", () => {
+    const { head, tail } = split01a();
+    const before = tracked();
+    before.push(head);
+    const after = tracked();
+    after.tracker.beginRecovery();
+    after.push(tail);
+    assert.deepEqual(after.outputs, []);
+    after.tracker.recover(channelsOf(before.tracker), true);
+    assert.deepEqual(
+      events(after.outputs).map((event) => event.kind),
+      [CallEventKind.HANGUP],
+    );
+    assert.equal(cdrs(after.outputs)[0]?.talkSeconds, 3);
+  });
+});
