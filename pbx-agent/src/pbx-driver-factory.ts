@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import type { AgentConfig } from "./config.js";
@@ -22,6 +23,8 @@ export function createPbxDriver(config: AgentConfig, deps: { logger: Logger; met
         port: config.AMI_PORT,
         username: config.AMI_USERNAME,
         secret: config.AMI_SECRET ?? "", // required for asterisk by the config schema
+        // Beside the spool: what was emitted of each call in progress, for a restart to continue it.
+        stateDir: join(config.CALLMESH_SPOOL_DIR, "calls"),
       });
     case "freeswitch":
       return createEslDriver({

@@ -11,6 +11,7 @@ import {
 import { deriveCallId } from "./ami-call-id.js";
 import { buildCallEvent, buildCdr } from "./ami-call-output.js";
 import { groupUnknown, recoverCall, recoveredChannel } from "./ami-call-recovery.js";
+import { restoreCall } from "./ami-call-snapshot.js";
 import { AMI_EVENT_HANDLERS, AMI_IGNORED_EVENTS } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
 import { createNumberPlan, type NumberPlan, type NumberPlanOptions } from "./ami-number-plan.js";
@@ -40,7 +41,26 @@ export interface AmiCallTrackerOptions extends NumberPlanOptions {
    * Default "wall-clock".
    */
   untimedEvents?: "wall-clock" | "last-event";
+  /** Where a call's state goes when what was emitted of it changes, so a restarted agent can restore() it. */
+  persistence?: AmiCallPersistence;
   logger?: Logger;
+}
+
+/** Keeps calls' states across an agent restart (the call state file). */
+export interface AmiCallPersistence {
+  /** Something of the call went out (or it was rebuilt): its state now is what a restart must start from. */
+  save(call: TrackedCall): void;
+  /** Its Cdr went out (or it turned out not to be a call): nothing to keep. */
+  drop(call: TrackedCall): void;
+}
+
+export interface RestoreResult {
+  /** Calls in progress at the restart, tracked on; reconcile() at login ends those the PBX no longer has. */
+  live: number;
+  /** Calls that had ended and waited for their Cdr: it goes out at the next tick. */
+  ending: number;
+  /** States that are not a call (another layout, a bad value): by the key they came with. */
+  unusable: { key: string; reason: string }[];
 }
 
 export interface AmiCallTrackerStats {
@@ -86,6 +106,12 @@ export interface AmiCallTracker {
    * CALLMESH_CALL_ID of a click-to-call, by Linkedid) or their derived id.
    */
   reconcile(items: readonly AmiMessage[], atUs: number, callIds?: ReadonlyMap<string, string>): ReconcileResult;
+  /**
+   * Takes back the calls the agent tracked before a restart (their saved states, by key), before
+   * the first login: they continue their sequence, are not announced again and keep their answer
+   * time; the first reconcile() merges them with the PBX's channels.
+   */
+  restore(states: ReadonlyMap<string, unknown>): RestoreResult;
   /** Calls with channels still up. */
   readonly activeCalls: number;
   readonly stats: Readonly<AmiCallTrackerStats>;
@@ -129,6 +155,8 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   #ending: TrackedCall[] = [];
   /** Click-to-calls announced by the driver and not yet seen, oldest first. */
   readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
+  /** Calls whose state the persistence holds. */
+  readonly #persisted = new Set<TrackedCall>();
   #active = 0;
 
   constructor(options: AmiCallTrackerOptions) {
@@ -183,6 +211,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     callIds: ReadonlyMap<string, string> = new Map(),
   ): ReconcileResult {
     const present = new Set(items.map((item) => item.get("Uniqueid") ?? ""));
+    const changed = new Set<TrackedCall>();
     let ended = 0;
     for (const call of [...this.#calls.values()]) {
       if (call.ended) continue;
@@ -191,6 +220,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
         channel.hungUp = true;
         channel.endedUs = atUs;
         call.liveChannels--;
+        changed.add(call);
       }
       if (call.liveChannels <= 0) {
         this.endCall(call, atUs);
@@ -202,16 +232,54 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       const known = this.#calls.get(group.linkedid);
       if (known !== undefined && !known.ended) {
         for (const item of group.items) this.addChannel(known, recoveredChannel(this, item, atUs));
+        changed.add(known);
         continue;
       }
       if (known !== undefined) continue;
-      recoverCall(this, group, atUs, callIds.get(group.linkedid));
+      const call = recoverCall(this, group, atUs, callIds.get(group.linkedid));
+      if (call !== undefined) changed.add(call);
       recovered++;
     }
+    // A rebuilt call is kept too: a second restart continues its sequence rather than starting over.
+    for (const call of changed) if (isLive(call)) this.#save(call);
     if (recovered > 0 || ended > 0) {
       this.#options.logger?.info({ ended, recovered }, "calls reconciled with the PBX's channels");
     }
     return { ended, recovered };
+  }
+
+  restore(states: ReadonlyMap<string, unknown>): RestoreResult {
+    const result: RestoreResult = { live: 0, ending: 0, unusable: [] };
+    for (const [key, state] of states) {
+      let call: TrackedCall;
+      try {
+        call = restoreCall(state, this.plan);
+      } catch (error) {
+        result.unusable.push({ key, reason: (error as Error).message });
+        continue;
+      }
+      if (this.#calls.has(call.linkedid)) {
+        result.unusable.push({ key, reason: `a second state for PBX call ${call.linkedid}` });
+        continue;
+      }
+      this.#calls.set(call.linkedid, call);
+      for (const uniqueid of call.channels.keys()) this.#callsByChannel.set(uniqueid, call);
+      this.#persisted.add(call);
+      if (call.ended) {
+        // Its Cdr was due: it goes out at once (Asterisk's Cdr events of the gap are gone).
+        call.cdrDueEventUs = 0;
+        call.cdrDueWallUs = 0;
+        this.#ending.push(call);
+        result.ending++;
+      } else {
+        this.#active++;
+        result.live++;
+      }
+    }
+    if (result.live > 0 || result.ending > 0) {
+      this.#options.logger?.info({ live: result.live, ending: result.ending }, "calls restored from their saved state");
+    }
+    return result;
   }
 
   tick(): void {
@@ -288,6 +356,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     this.addChannel(call, channel);
     if (from.channels.size === 0 && from.silent && !from.ended) {
       this.#forget(from);
+      this.#drop(from);
       this.stats.callsMerged++;
     } else if (from.liveChannels === 0 && !from.ended) {
       this.endCall(from, atUs);
@@ -339,6 +408,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     if (held === undefined) return;
     call.heldOutputs = undefined;
     for (const output of held) this.#options.onOutput(output);
+    if (held.length > 0) this.#save(call);
   }
 
   emitRinging(call: TrackedCall, atUs: number, extension: string, legId: string): void {
@@ -371,6 +441,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       else this.stats.callsMerged++;
       call.heldOutputs = undefined;
       this.#forget(call);
+      this.#drop(call);
       return;
     }
     this.releaseHeld(call);
@@ -397,13 +468,29 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       kind: "event",
       event: buildCallEvent(call, kind, atUs, extension, legId, this.#options.agentId, this.plan),
     };
-    if (call.heldOutputs !== undefined) call.heldOutputs.push(output);
-    else this.#options.onOutput(output);
+    if (call.heldOutputs !== undefined) {
+      call.heldOutputs.push(output);
+      return;
+    }
+    this.#options.onOutput(output);
+    this.#save(call);
   }
 
   #emitCdr(call: TrackedCall): void {
     this.#forget(call);
     this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.plan) });
+    this.#drop(call); // after the output: the state goes only once the Cdr is on its way
+  }
+
+  #save(call: TrackedCall): void {
+    const persistence = this.#options.persistence;
+    if (persistence === undefined) return;
+    this.#persisted.add(call);
+    persistence.save(call);
+  }
+
+  #drop(call: TrackedCall): void {
+    if (this.#persisted.delete(call)) this.#options.persistence?.drop(call);
   }
 
   #forget(call: TrackedCall): void {

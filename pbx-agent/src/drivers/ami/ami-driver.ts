@@ -5,11 +5,13 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import { createInputSkips } from "../../normalize/input-skips.js";
 import type { CallOutput, CommandOutcome, ControlAction, PbxDriver } from "../../ports/pbx-driver.js";
+import { type CallStateFiles, openCallStateFiles } from "../call-state-file.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
 import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { type CallControlContexts, runCallControl } from "./ami-call-control.js";
+import { snapshotCall } from "./ami-call-snapshot.js";
 import { type AmiCallTracker, type AmiCallTrackerStats, createAmiCallTracker } from "./ami-call-tracker.js";
 import { type AmiConnection, type AmiConnectionStats, createAmiConnection } from "./ami-connection.js";
 import { CALL_ID_VARIABLE } from "./ami-event-handlers.js";
@@ -42,6 +44,11 @@ export interface AmiDriverOptions extends NumberPlanOptions {
   maxReconnectDelayMs?: number;
   /** See AmiCallTrackerOptions.cdrGraceMs. */
   cdrGraceMs?: number;
+  /**
+   * Where each call's state is kept while it is in progress (a file per call), so that a restarted
+   * agent continues its calls exactly; none: a restart rebuilds them from the PBX alone.
+   */
+  stateDir?: string;
   /** Where `callmesh_agent_pbx_input_skipped_total{driver="ami"}` is registered. */
   metrics?: Registry;
 }
@@ -67,6 +74,7 @@ class AmiPbxDriver implements AmiDriver {
   readonly #log: Logger;
   readonly #connection: AmiConnection;
   readonly #tracker: AmiCallTracker;
+  readonly #stateFiles: CallStateFiles | undefined;
   readonly #skipReport: AmiSkipReport;
   readonly #outputs: ListenerFanOut<CallOutput>;
   readonly #readiness: DriverReadiness;
@@ -86,6 +94,9 @@ class AmiPbxDriver implements AmiDriver {
       logFields: (output) => ({ kind: output.kind }),
     });
     this.#connection = createAmiConnection({ ...options, logger: this.#log });
+    const stateFiles =
+      options.stateDir === undefined ? undefined : openCallStateFiles(options.stateDir, { logger: this.#log });
+    this.#stateFiles = stateFiles;
     this.#tracker = createAmiCallTracker({
       agentId: options.agentId,
       trunkContexts: options.trunkContexts,
@@ -93,7 +104,12 @@ class AmiPbxDriver implements AmiDriver {
       cdrGraceMs: options.cdrGraceMs,
       logger: this.#log,
       onOutput: (output) => this.#outputs.emit(output),
+      persistence: stateFiles && {
+        save: (call) => stateFiles.put(call.linkedid, snapshotCall(call)),
+        drop: (call) => stateFiles.remove(call.linkedid),
+      },
     });
+    if (stateFiles !== undefined) this.#restoreCalls(stateFiles);
     this.#skipReport = createAmiSkipReport(
       createInputSkips({ driver: "ami", logger: this.#log, metrics: options.metrics }),
     );
@@ -133,8 +149,9 @@ class AmiPbxDriver implements AmiDriver {
   async stop(): Promise<void> {
     this.#ticker.stop();
     await this.#connection.stop();
-    // Ended calls should not lose their Cdr to a shutdown; calls still up are rebuilt on restart.
+    // Ended calls should not lose their Cdr to a shutdown; calls still up are restored on restart.
     this.#tracker.flush();
+    this.#stateFiles?.flush();
   }
 
   onOutput(listener: (output: CallOutput) => void): void {
@@ -278,6 +295,21 @@ class AmiPbxDriver implements AmiDriver {
       if (answer.response === "Success" && value !== "") ids.set(linkedid, value);
     }
     return ids;
+  }
+
+  /** The calls the agent tracked before it restarted, from their state files. */
+  #restoreCalls(files: CallStateFiles): void {
+    const result = this.#tracker.restore(files.loaded);
+    for (const { key, reason } of result.unusable) {
+      this.#log.warn({ pbxCallId: key, reason }, "call state unusable; that call is rebuilt from the PBX alone");
+      files.remove(key);
+    }
+    if (files.loaded.size > 0 || files.unreadable.length > 0) {
+      this.#log.info(
+        { live: result.live, ending: result.ending, unusable: result.unusable.length + files.unreadable.length },
+        "call states read",
+      );
+    }
   }
 
   #tick(): void {
