@@ -534,6 +534,25 @@ describe("ami-simulator", () => {
     });
   });
 
+  it(
+    "dropClients() cuts every connection while calls play on; a client logging in again hears the rest",
+    TEST,
+    async () => {
+      await withSimulator({ timeScale: 0.05 }, async (simulator) => {
+        const first = await loggedIn(simulator);
+        const second = await loggedIn(simulator);
+        const call = simulator.playInboundAnswered();
+        await first.waitFor(isEvent("Newchannel"));
+        assert.equal(await simulator.dropClients(), 2);
+        await Promise.all([first.closed, second.closed]);
+        const again = await loggedIn(simulator);
+        await again.waitFor(isEvent("Hangup"), { timeoutMs: 3000 });
+        await call;
+        assert.equal(await simulator.dropClients(), 1);
+      });
+    },
+  );
+
   it("closes every connection and ends calls in flight on close()", TEST, async () => {
     const simulator = await startAmiSimulator({ timeScale: 1, logger });
     const client = await loggedIn(simulator);

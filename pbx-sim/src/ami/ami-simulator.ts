@@ -67,6 +67,12 @@ export interface AmiSimulator {
   playControlledCall(scenario: ControlScenario, options?: ControlledCallOptions): Promise<void>;
   /** Plays inbound answered and outbound busy calls in turn every intervalMs until the returned stop() or close(). */
   startCallLoop(intervalMs: number): { stop(): void };
+  /**
+   * Cuts every client connection, as a network failure or an AMI reload would, and keeps serving:
+   * calls play on (their events reach whoever logs in again), clients may reconnect. Resolves with
+   * how many were cut, once their sockets closed.
+   */
+  dropClients(): Promise<number>;
   /** Closes the server and all client connections (a clean way to simulate a PBX going away). */
   close(): Promise<void>;
 }
@@ -229,6 +235,16 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
         track,
         logger,
       }),
+    async dropClients() {
+      const dropped = [...sessions];
+      for (const session of dropped) session.destroy();
+      // A session leaves `sessions` when its socket closed.
+      for (let waited = 0; dropped.some((session) => sessions.has(session)) && waited < 100; waited++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      logger.info({ dropped: dropped.length }, "AMI clients dropped");
+      return dropped.length;
+    },
     close: server.close,
   };
 }
