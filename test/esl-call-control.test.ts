@@ -301,4 +301,29 @@ describe("call control on FreeSWITCH, through the gateway", () => {
       assert.equal(new Set(ids).size, ids.length);
     },
   );
+
+  it(
+    "recovery: the PBX connection drops and the call hangs up meanwhile: after the reconnect, one HANGUP and one CDR",
+    TEST,
+    async () => {
+      const { callId, played, caller } = await answeredCall("answered", 20_000);
+      const logins = sent("api show channels as json").length;
+      sim.dropConnections(1500);
+      // FreeSWITCH hangs the call up while nobody listens: its events reach no agent.
+      await sim.hangUp(caller);
+      await played;
+      await eventually(
+        async () => sent("api show channels as json").length > logins || undefined,
+        15_000,
+        "logged in again and asked what FreeSWITCH has",
+      );
+      const cdr = await cdrOf(callId);
+      assert.equal(cdr.answeredBy, "1001");
+      assert.equal(cdr.status, "CALL_STATUS_SUCCESS");
+      const all = kinds(callId);
+      assert.equal(all.filter((kind) => kind === CallEventKind.ANSWERED).length, 1, JSON.stringify(all));
+      assert.equal(all.filter((kind) => kind === CallEventKind.HANGUP).length, 1, JSON.stringify(all));
+      await refusedWith("Hangup", { callId }, "not_found", "call_not_found");
+    },
+  );
 });

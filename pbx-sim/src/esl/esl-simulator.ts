@@ -80,6 +80,13 @@ export interface EslSimulator {
   playControlledCall(scenario: EslControlScenario, options?: EslControlledCallOptions): Promise<void>;
   /** Plays fs-real-07g (1001 dials out via gateway provider, far end 486 busy). */
   playOutboundBusy(options?: EslOutboundCallOptions): Promise<void>;
+  /**
+   * Cuts every client's connection (a network drop: no disconnect notice) and refuses new ones
+   * for `refuseMs`; the calls play on, unheard.
+   */
+  dropConnections(refuseMs?: number): void;
+  /** Hangs a leg up as uuid_kill does (and its partner), whoever listens. */
+  hangUp(uuid: string): Promise<void>;
   /** Plays inbound answered and outbound busy calls in turn every intervalMs until the returned stop() or close(). */
   startCallLoop(intervalMs: number): { stop(): void };
   /** Closes the server and all client connections (a clean way to simulate a switch going away). */
@@ -136,8 +143,10 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
   const server: SimulatorServer<EslSession> = createSimulatorServer({
     protocol: "ESL",
     logger,
-    accept: (socket, id) =>
-      createEslSession({
+    accept: (socket, id) => {
+      // A refused connection (dropConnections): accepted by the kernel, closed at once.
+      if (performance.now() < refusingUntil) setImmediate(() => socket.destroy());
+      return createEslSession({
         id,
         socket,
         logger,
@@ -149,8 +158,10 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
           }
           return handleEslPacket(current, packet, commandDeps);
         },
-      }),
+      });
+    },
   });
+  let refusingUntil = 0;
   const { sessions, track } = server;
   const channels = createChannelTable();
   const systemEvents = createSystemEvents(coreUuid);
@@ -243,6 +254,11 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
     playInboundAnswered: (callOptions) => calls.inboundAnswered(callOptions),
     playOutboundBusy: (callOptions) => calls.outboundBusy(callOptions),
     playControlledCall: (scenario, callOptions) => controlled.play(scenario, callOptions),
+    dropConnections(refuseMs = 0) {
+      refusingUntil = performance.now() + refuseMs;
+      for (const session of sessions) session.destroy();
+    },
+    hangUp: (uuid) => controlled.kill(uuid),
     startCallLoop: (intervalMs) =>
       startCallLoop({
         intervalMs,
