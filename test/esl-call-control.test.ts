@@ -326,4 +326,28 @@ describe("call control on FreeSWITCH, through the gateway", () => {
       await refusedWith("Hangup", { callId }, "not_found", "call_not_found");
     },
   );
+
+  it("Intercept of a ringing call originates the phone into intercept(<the ringing leg>)", TEST, async () => {
+    const from = `+357991${nextCaller++}`;
+    const played = sim.playControlledCall("ringing", { from, maxWaitMs: 2000 });
+    const ringing = await eventually(
+      async () => events.find((event) => event.kind === CallEventKind.RINGING && event.fromNumber === from),
+      10_000,
+      "RINGING reached the gateway",
+    );
+    const callId = ringing.callId;
+    const leg = sim.channels().find((row) => row.name.startsWith("sofia/internal/1001@"));
+    assert.ok(leg, "1001 rings");
+    await refusedWith("Hold", { callId }, "failed_precondition", "wrong_call_state");
+    await refusedWith("Intercept", { callId, extension: "1099" }, "not_found", "extension_unknown");
+    const { status, json } = await call("Intercept", { callId, extension: "1004" });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(
+      sent("bgapi originate").at(-1)?.command,
+      `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${leg.uuid})`,
+    );
+    // The simulator models the intercepting phone answering but plays no events for it: 1001 answers as recorded.
+    await played;
+    assert.equal((await cdrOf(callId)).answeredBy, "1001");
+  });
 });

@@ -71,7 +71,8 @@ export interface EslSimulator {
    */
   playInboundAnswered(options?: EslInboundCallOptions): Promise<void>;
   /**
-   * Plays a call that is answered and then waits for a control command: `answered` (fs-real-01a,
+   * Plays a call that is answered and then waits for a control command: `ringing` (fs-real-01a
+   * while 1001 rings; the wait's end answers it), `answered` (fs-real-01a,
    * until uuid_kill or the wait ends and the caller hangs up), `blindTransfer` (14n, its
    * uuid_transfer), `attendedTransfer` (15o, uuid_broadcast att_xfer), `spy` (19s, originate
    * &eavesdrop), `park` (21u, uuid_transfer to 701). The command plays the rest of the capture.
