@@ -8,11 +8,13 @@ import {
   TransferMode,
 } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
-import type { ControlAction } from "../../ports/pbx-driver.js";
+import type { CallOutput, ControlAction } from "../../ports/pbx-driver.js";
 import { type EslCallControlDeps, runEslCallControl } from "./esl-call-control.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { readEslCapture } from "./esl-capture-fixture.js";
+import { EslEvent } from "./esl-event.js";
 import { createEslSessionNormalizer } from "./esl-normalizer.js";
 
 const logger = createLogger("esl-call-control-spec", "silent");
@@ -223,5 +225,49 @@ describe("ESL call control on a ringing call", () => {
       (await runEslCallControl(deps, ctl("hold", { callId: call.callId }))).status,
       CommandStatus.WRONG_CALL_STATE,
     );
+  });
+
+  it("the intercepting phone's originate joins the call it intercepts and answers it", () => {
+    const bytes = readEslCapture("fs-real-10j-internal-noanswer-A.txt");
+    const outputs: CallOutput[] = [];
+    const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: (output) => outputs.push(output) });
+    const normalizer = createEslSessionNormalizer({ agentId: "", onOutput: () => undefined, tracker, logger });
+    normalizer.push(bytes.subarray(0, bytes.lastIndexOf("Content-Type:", bytes.indexOf("Event-Name: CHANNEL_HANGUP"))));
+    const call = tracker.liveCalls()[0];
+    const ringing = [...(call?.legs.values() ?? [])].find((leg) => leg.role === "dialed");
+    assert.ok(call && ringing);
+    const before = outputs.length;
+    const interceptor = "11111111-2222-4333-8444-555555555555";
+    const atUs = ringing.startedUs + 3_000_000;
+    const event = (name: string, uuid: string, extra: Record<string, string> = {}) =>
+      EslEvent.fromHeaders(
+        new Map(
+          Object.entries({
+            "Event-Name": name,
+            "Unique-ID": uuid,
+            "Event-Date-Timestamp": String(atUs),
+            "Channel-Name": uuid === interceptor ? "sofia/internal/1005@127.0.0.1:6005" : call.first.channel,
+            "Call-Direction": uuid === interceptor ? "outbound" : "inbound",
+            "Caller-Channel-Created-Time": String(atUs),
+            "Caller-Destination-Number": "1005",
+            variable_dialed_user: "1005",
+            ...extra,
+          }),
+        ),
+      );
+    for (const frame of [
+      event("CHANNEL_CREATE", interceptor),
+      event("CHANNEL_ANSWER", interceptor),
+      event("CHANNEL_EXECUTE", interceptor, { Application: "intercept", "Application-Data": ringing.uuid }),
+      event("CHANNEL_BRIDGE", call.first.uuid, { "Other-Leg-Unique-ID": interceptor }),
+    ]) {
+      tracker.handle(frame);
+    }
+    const emitted = outputs.slice(before).flatMap((output) => (output.kind === "event" ? [output.event] : []));
+    assert.deepEqual(
+      emitted.map((e) => [e.callId, CallEventKind[e.kind], e.extension]),
+      [[call.callId, "ANSWERED", "1005"]],
+    );
+    assert.equal(tracker.liveCalls().length, 1);
   });
 });

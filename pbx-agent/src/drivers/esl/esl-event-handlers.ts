@@ -63,6 +63,8 @@ export const ESL_EVENT_HANDLERS: ReadonlyMap<string, EslEventHandler> = new Map(
 
 /** Applications that make an originate a listener on another call, not a call of its own. */
 const MONITOR_APPLICATIONS = new Set(["eavesdrop", "three_way", "userspy"]);
+/** Applications that make an originate's phone take another call that rings (it answers that call). */
+const PICKUP_APPLICATIONS = new Set(["intercept"]);
 
 /** A channel starts: it joins the call it is tied to, or starts one. */
 function onCreate(tracker: EslTrackerContext, event: EslEvent): void {
@@ -300,21 +302,29 @@ function onExecute(tracker: EslTrackerContext, event: EslEvent): void {
   const data = event.get("Application-Data") ?? "";
   if (application === "bridge" && call.toNumber === "") call.toNumber = bridgeDestination(data);
   if (!call.pending) return;
-  if (MONITOR_APPLICATIONS.has(application)) {
-    foldIntoMonitored(tracker, call, data);
+  if (MONITOR_APPLICATIONS.has(application) || PICKUP_APPLICATIONS.has(application)) {
+    foldIntoMonitored(tracker, call, data, PICKUP_APPLICATIONS.has(application) ? "pickup" : "monitor");
   } else if (application === "bridge") {
     tracker.release(call);
   }
 }
 
-/** A supervisor's originate listens to another call: its legs become that call's monitor legs. */
-function foldIntoMonitored(tracker: EslTrackerContext, spy: TrackedCall, targetUuid: string): void {
+/**
+ * A supervisor's originate listens to another call: its legs become that call's monitor legs.
+ * An intercepting phone's (`&intercept(<ringing leg>)`) become a pickup: bridged to the caller, it answers the call.
+ */
+function foldIntoMonitored(
+  tracker: EslTrackerContext,
+  spy: TrackedCall,
+  targetUuid: string,
+  role: LegRole = "monitor",
+): void {
   const target = tracker.callOfLeg(targetUuid.trim());
   if (target === undefined || target === spy) {
     tracker.release(spy);
     return;
   }
-  tracker.absorb(target, spy, "monitor");
+  tracker.absorb(target, spy, role);
 }
 
 function onHangup(tracker: EslTrackerContext, event: EslEvent): void {
@@ -427,8 +437,9 @@ function onOriginateEcho(tracker: EslTrackerContext, event: EslEvent): void {
   }
   if (!call.pending) return;
   const application = args.application?.name ?? "";
-  if (MONITOR_APPLICATIONS.has(application)) {
-    foldIntoMonitored(tracker, call, args.application?.data ?? "");
+  if (MONITOR_APPLICATIONS.has(application) || PICKUP_APPLICATIONS.has(application)) {
+    const role = PICKUP_APPLICATIONS.has(application) ? "pickup" : "monitor";
+    foldIntoMonitored(tracker, call, args.application?.data ?? "", role);
     return;
   }
   if (call.toNumber === "") call.toNumber = args.destination;
