@@ -1,0 +1,191 @@
+// Issue 5, recovery: an answered call survives, exactly, the three things that can happen to it
+// mid-way — the agent SIGKILLed and restarted, the PBX connection dropped, the gateway SIGKILLed
+// and restarted. Each call ends with exactly one ANSWERED, one HANGUP and one CDR, its events
+// numbered 1..n, and the right talk time. The server (gateway + cdr-service) and the agent are
+// separate processes, as in production; the simulated Asterisk runs in the test, on 127.0.0.1.
+//
+// The simulator stretches wall time by TIME_SCALE but keeps the recorded gaps in its Timestamps,
+// so ast-real-01a's talk is 3 s however long the call stays up; a call the agent rebuilt from
+// the PBX alone would count its 2 s of ring as talk (5 s).
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, it } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
+import { openDatabase } from "@callmesh/platform/database.js";
+import { Topic } from "@callmesh/platform/event-log/event-log.js";
+import { openEventLog, parseEventLogConfig } from "@callmesh/platform/event-log/open-event-log.js";
+import { createLogger } from "@callmesh/platform/logging.js";
+import { eventually, freePort, kill, startParts, waitForLine } from "./support/processes.js";
+import { postJson, readTopic, testCredentials } from "./support/server.js";
+
+type Json = Record<string, unknown>;
+
+/** Ring 2 s and talk 3 s as recorded become 8 s and 12 s: room for a restart during the talk. */
+const TIME_SCALE = 4;
+const TALK_SECONDS = 3;
+
+const dataDir = mkdtempSync(join(tmpdir(), "callmesh-restart-mid-call-"));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time through an agent kill, a PBX drop and a gateway kill", {
+  timeout: 180_000,
+}, async () => {
+  const sim = await startAmiSimulator({ timeScale: TIME_SCALE, logger: createLogger("pbx-sim", "silent") });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const common = {
+    CALLMESH_DATA_DIR: dataDir,
+    CALLMESH_DEV_API_KEY: testCredentials.apiKey,
+    CALLMESH_DEV_AGENT_TOKEN: testCredentials.agentToken,
+    CALLMESH_PORT: String(port),
+    CALLMESH_HOST: "127.0.0.1",
+    CDR_SERVICE_PORT: "0",
+  };
+  const agentEnv = { ...common, CALLMESH_PARTS: "agent", AMI_PORT: String(sim.port), CALLMESH_GATEWAY_URL: url };
+  const serverEnv = { ...common, CALLMESH_PARTS: "server" };
+  const logs: string[][] = [];
+  const start = (env: Record<string, string>) => {
+    const lines: string[] = [];
+    logs.push(lines);
+    return { child: startParts(env, lines), lines };
+  };
+  let server: ChildProcess | undefined;
+  let agent: ChildProcess | undefined;
+  let agentLines: string[] = [];
+  const startServer = async () => {
+    const started = start(serverEnv);
+    server = started.child;
+    await waitForLine(started.lines, /gateway listening/);
+  };
+  const startAgent = async () => {
+    const started = start(agentEnv);
+    agent = started.child;
+    agentLines = started.lines;
+    await waitForLine(agentLines, /calls reconciled after login/);
+  };
+  const cdrs = async () =>
+    ((await postJson(url, "callmesh.crm.v1.CdrService/ListCdrs", { pageSize: 100 })).json.cdrs ?? []) as Json[];
+  const activeCalls = async () =>
+    ((await postJson(url, "callmesh.crm.v1.CallService/ListActiveCalls", {})).json.calls ?? []) as Json[];
+  /** Plays 01a from `from`; resolves once the API lists it answered. */
+  const answeredCall = async (from: string) => {
+    const played = sim.playInboundAnswered({ from });
+    const call = await eventually(
+      async () => (await activeCalls()).find((c) => c.fromNumber === from && c.state === "ACTIVE_CALL_STATE_ANSWERED"),
+      20_000,
+      `the call from ${from} answered`,
+    );
+    return { callId: String(call.callId), answeredAt: call.answeredAt, played };
+  };
+  const cdrOf = (callId: string) =>
+    eventually(async () => (await cdrs()).find((c) => c.callId === callId), 30_000, `CDR of ${callId} stored`);
+
+  const calls: Record<"agentKilled" | "pbxDropped" | "gatewayKilled", string> = {
+    agentKilled: "",
+    pbxDropped: "",
+    gatewayKilled: "",
+  };
+  try {
+    await startServer();
+    await startAgent();
+
+    // 1. The agent is SIGKILLed during the talk and started again.
+    {
+      const { callId, answeredAt, played } = await answeredCall("+35790000001");
+      calls.agentKilled = callId;
+      if (agent) await kill(agent, "SIGKILL");
+      await startAgent();
+      const listed = (await activeCalls()).find((c) => c.callId === callId);
+      assert.equal(listed?.state, "ACTIVE_CALL_STATE_ANSWERED", "listed again by the restarted agent");
+      assert.deepEqual(listed?.answeredAt, answeredAt, "with the answer time it had");
+      await played;
+      await cdrOf(callId);
+    }
+
+    // 2. The PBX connection drops during the talk; the agent logs in again.
+    {
+      const { callId, played } = await answeredCall("+35790000002");
+      calls.pbxDropped = callId;
+      const logins = agentLines.filter((line) => /calls reconciled after login/.test(line)).length;
+      assert.ok((await sim.dropClients()) >= 1);
+      await eventually(
+        async () =>
+          agentLines.filter((line) => /calls reconciled after login/.test(line)).length > logins ? true : undefined,
+        15_000,
+        "the agent logged in again and reconciled",
+      );
+      await played;
+      await cdrOf(callId);
+    }
+
+    // 3. The gateway is SIGKILLed during the talk; the call ends (HANGUP, CDR) while it is down.
+    {
+      const { callId, played } = await answeredCall("+35790000003");
+      calls.gatewayKilled = callId;
+      if (server) await kill(server, "SIGKILL");
+      await played;
+      // Past the Cdr's grace time (2 s): the HANGUP and the Cdr wait in the agent's spool.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await startServer();
+      await cdrOf(callId);
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // time for duplicates to show, if any
+    const stored = await cdrs();
+    for (const [scenario, callId] of Object.entries(calls)) {
+      const mine = stored.filter((c) => c.callId === callId);
+      assert.equal(mine.length, 1, `${scenario}: one CDR`);
+      assert.equal(mine[0]?.talkSeconds, TALK_SECONDS, `${scenario}: CDR talk time`);
+      assert.equal(mine[0]?.status, "CALL_STATUS_SUCCESS", `${scenario}: answered`);
+      assert.equal(mine[0]?.answeredBy, "1001", `${scenario}: answered by 1001`);
+    }
+  } catch (error) {
+    process.stderr.write(`${logs.flatMap((lines) => lines.slice(-40)).join("\n")}\n`);
+    throw error;
+  } finally {
+    if (agent) await kill(agent, "SIGTERM");
+    if (server) await kill(server, "SIGTERM");
+    await sim.close();
+  }
+
+  // The event log, read after the server stopped (its embedded database is one process's).
+  const database = await openDatabase({ dataDir: join(dataDir, "pglite") });
+  const logger = createLogger("test", "silent");
+  const eventLog = await openEventLog(database, parseEventLogConfig({}), { clientId: "test", logger });
+  try {
+    const wanted = new Set(Object.values(calls));
+    const decoded = (records: { key: string; value: Uint8Array }[]) =>
+      records.filter((record) => wanted.has(record.key)).map((record) => fromBinary(CallEventSchema, record.value));
+    const hangups = (events: CallEvent[]) => events.filter((event) => event.kind === CallEventKind.HANGUP).length;
+    const records = await readTopic(
+      eventLog,
+      Topic.callEvents,
+      (read) => hangups(decoded(read)) >= wanted.size,
+      20_000,
+    );
+    const events = decoded(records);
+    for (const [scenario, callId] of Object.entries(calls)) {
+      const mine = events.filter((event) => event.callId === callId);
+      const count = (kind: CallEventKind) => mine.filter((event) => event.kind === kind).length;
+      assert.equal(count(CallEventKind.RINGING), 1, `${scenario}: one RINGING`);
+      assert.equal(count(CallEventKind.ANSWERED), 1, `${scenario}: one ANSWERED`);
+      assert.equal(count(CallEventKind.HANGUP), 1, `${scenario}: one HANGUP`);
+      assert.deepEqual(
+        mine.map((event) => event.sequence).sort((a, b) => a - b),
+        mine.map((_, index) => index + 1),
+        `${scenario}: sequence 1..n, no gap, no repeat`,
+      );
+      const hangup = mine.find((event) => event.kind === CallEventKind.HANGUP);
+      assert.equal(hangup?.talkSeconds, TALK_SECONDS, `${scenario}: HANGUP talk time`);
+      assert.equal(hangup?.sequence, mine.length, `${scenario}: HANGUP is the last event`);
+    }
+  } finally {
+    await eventLog.close();
+    await database.close();
+  }
+});
