@@ -76,6 +76,9 @@ export interface EslCallTracker {
   readonly stats: Readonly<EslCallTrackerStats>;
 }
 
+/** Events held while a login's recovery asks FreeSWITCH what it has; beyond, they are handled at once. */
+const MAX_QUEUED_DURING_RECOVERY = 20_000;
+
 export function createEslCallTracker(options: EslCallTrackerOptions): EslCallTracker {
   return new CallTracker(options);
 }
@@ -142,8 +145,15 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     const handler = ESL_EVENT_HANDLERS.get(event.name);
     if (handler === undefined) return;
     if (this.#recovery !== undefined) {
-      this.#recovery.queued.push(event);
-      return;
+      if (this.#recovery.queued.length < MAX_QUEUED_DURING_RECOVERY) {
+        this.#recovery.queued.push(event);
+        return;
+      }
+      // A recovery that takes this long is not coming: what waited is handled, and so is the rest.
+      this.#options.logger?.warn({ queued: this.#recovery.queued.length }, "recovery too slow; handling events now");
+      const { queued } = this.#recovery;
+      this.#recovery = undefined;
+      for (const waiting of queued) this.handle(waiting);
     }
     this.stats.handled++;
     handler(this, event);
