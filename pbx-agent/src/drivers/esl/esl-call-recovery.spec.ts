@@ -4,6 +4,7 @@ import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
 import type { LiveChannel } from "./esl-call-recovery.js";
+import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { readEslCapture } from "./esl-capture-fixture.js";
 import { createEslSessionNormalizer } from "./esl-normalizer.js";
@@ -17,9 +18,25 @@ function split01a(): { head: Buffer; tail: Buffer } {
   return { head: bytes.subarray(0, cut), tail: bytes.subarray(cut) };
 }
 
-function tracked(): { tracker: EslCallTracker; outputs: CallOutput[]; push(bytes: Buffer): void } {
+function tracked(states?: Map<string, unknown>): {
+  tracker: EslCallTracker;
+  outputs: CallOutput[];
+  push(bytes: Buffer): void;
+} {
   const outputs: CallOutput[] = [];
-  const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: (output) => outputs.push(output) });
+  const tracker = createEslCallTracker({
+    agentId: "agent-1",
+    onOutput: (output) => outputs.push(output),
+    // As the call state files keep them: JSON, the latest per call, gone with the Cdr.
+    ...(states === undefined
+      ? {}
+      : {
+          persistence: {
+            save: (call) => states.set(call.pbxCallId, JSON.parse(JSON.stringify(snapshotEslCall(call)))),
+            drop: (call) => states.delete(call.pbxCallId),
+          },
+        }),
+  });
   const normalizer = createEslSessionNormalizer({ agentId: "", onOutput: () => undefined, tracker, logger });
   return { tracker, outputs, push: (bytes) => normalizer.push(bytes) };
 }
@@ -127,5 +144,62 @@ describe("ESL recovery from show channels", () => {
       [CallEventKind.HANGUP],
     );
     assert.equal(cdrs(after.outputs)[0]?.talkSeconds, 3);
+  });
+
+  it("with the call's state file, a restarted agent goes on with the very next sequence", () => {
+    const { head, tail } = split01a();
+    const states = new Map<string, unknown>();
+    const before = tracked(states);
+    before.push(head);
+    assert.equal(states.size, 1);
+    const sentBefore = events(before.outputs);
+
+    const after = tracked(states);
+    assert.deepEqual(after.tracker.restore(states), { restored: 1, unusable: [] });
+    after.tracker.beginRecovery();
+    assert.deepEqual(after.tracker.recover(channelsOf(before.tracker), true), { adopted: 0, ended: 0 });
+    after.push(tail);
+    const [hangup] = events(after.outputs);
+    assert.deepEqual(
+      [...sentBefore, ...events(after.outputs)].map((event) => [
+        event.callId,
+        event.sequence,
+        CallEventKind[event.kind],
+      ]),
+      [
+        [sentBefore[0]?.callId, 1, "RINGING"],
+        [sentBefore[0]?.callId, 2, "ANSWERED"],
+        [sentBefore[0]?.callId, 3, "HANGUP"],
+      ],
+    );
+    assert.equal(hangup?.talkSeconds, 3);
+    assert.equal(cdrs(after.outputs).length, 1);
+    assert.equal(states.size, 0, "the state file goes with the Cdr");
+  });
+
+  it("with the call's state file, a call that ended while the agent was down gets its HANGUP and whole Cdr", () => {
+    const { head } = split01a();
+    const states = new Map<string, unknown>();
+    tracked(states).push(head);
+    const after = tracked(states);
+    after.tracker.restore(states);
+    after.tracker.beginRecovery();
+    assert.deepEqual(after.tracker.recover([], true), { adopted: 0, ended: 1 });
+    assert.deepEqual(
+      events(after.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
+      [[3, "HANGUP"]],
+    );
+    const [cdr] = cdrs(after.outputs);
+    assert.equal(cdr?.answeredBy, "1001");
+    assert.equal(cdr?.legs.length, 2);
+    assert.deepEqual(cdr?.rungExtensions, ["1001"]);
+  });
+
+  it("a state that is not an ESL call's is reported unusable", () => {
+    const session = tracked();
+    assert.deepEqual(session.tracker.restore(new Map([["x", { v: 9 }]])), {
+      restored: 0,
+      unusable: [{ key: "x", reason: "not an ESL call state" }],
+    });
   });
 });

@@ -1,10 +1,11 @@
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
-import type { OriginateExpectation, TrackedCall } from "./esl-call.js";
+import { type OriginateExpectation, TrackedCall } from "./esl-call.js";
 import { deriveEslCallId } from "./esl-call-id.js";
 import { buildCallEvent, buildCdr } from "./esl-call-output.js";
 import { adoptLiveCalls, endVanishedCalls, type LiveChannel, type RecoveryOutcome } from "./esl-call-recovery.js";
+import { restoreEslCall } from "./esl-call-snapshot.js";
 import type { EslEvent } from "./esl-event.js";
 import { ESL_EVENT_HANDLERS, type EslTrackerContext, type IgnoreReason } from "./esl-event-handlers.js";
 import type { LegRole, TrackedLeg } from "./esl-leg.js";
@@ -20,6 +21,11 @@ export interface EslCallTrackerOptions extends EslNumberPlanOptions {
   originateTtlMs?: number;
   /** How long a call whose legs all hung up waits for their CHANNEL_HANGUP_COMPLETE; default 5 s. */
   hangupGraceMs?: number;
+  /**
+   * Where each call in progress is kept across an agent restart: `save` after every event that
+   * changed an announced call, `drop` once its Cdr went out (see esl-call-snapshot.ts).
+   */
+  persistence?: { save(call: TrackedCall): void; drop(call: TrackedCall): void };
   /** Wall clock, for events without a timestamp and expectation expiry; injectable for tests. */
   now?: () => number;
   logger?: Logger;
@@ -61,6 +67,11 @@ export interface EslCallTracker {
   liveCalls(): TrackedCall[];
   /** What counts as an extension and a trunk. */
   readonly plan: EslNumberPlan;
+  /**
+   * The calls a previous run kept (persistence), by first leg: tracked again as they were. The
+   * first login's recovery then ends those FreeSWITCH no longer has, and carries on the others.
+   */
+  restore(states: ReadonlyMap<string, unknown>): { restored: number; unusable: { key: string; reason: string }[] };
   /**
    * A session logged in: events are queued (not handled) until recover() says what FreeSWITCH
    * has, so that none of them adopts a leg recovery is about to rebuild.
@@ -127,6 +138,23 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     return ESL_EVENT_HANDLERS.has(eventName);
   }
 
+  restore(states: ReadonlyMap<string, unknown>): { restored: number; unusable: { key: string; reason: string }[] } {
+    const unusable: { key: string; reason: string }[] = [];
+    let restored = 0;
+    for (const [key, state] of states) {
+      const call = restoreEslCall(state);
+      if (!(call instanceof TrackedCall)) {
+        unusable.push({ key, reason: call.reason });
+        continue;
+      }
+      if (this.#callsByLeg.has(call.first.uuid)) continue;
+      this.#calls.add(call);
+      for (const uuid of call.legs.keys()) this.#callsByLeg.set(uuid, call);
+      restored++;
+    }
+    return { restored, unusable };
+  }
+
   beginRecovery(): void {
     this.#recovery ??= { queued: [], known: [...this.#calls] };
   }
@@ -157,6 +185,10 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     }
     this.stats.handled++;
     handler(this, event);
+    const persistence = this.#options.persistence;
+    if (persistence === undefined) return;
+    const call = this.callOfLeg(event.get("Unique-ID"));
+    if (call?.announced && !call.ended) persistence.save(call);
   }
 
   expectOriginate(expectation: OriginateExpectation): void {
@@ -289,6 +321,7 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     for (const uuid of call.legs.keys()) this.#callsByLeg.delete(uuid);
     this.stats.callsEnded++;
     this.#options.onOutput({ kind: "cdr", cdr: buildCdr(call, this.#options.agentId, this.plan) });
+    this.#options.persistence?.drop(call);
   }
 
   ignore(reason: IgnoreReason): void {

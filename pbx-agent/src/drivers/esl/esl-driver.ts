@@ -5,12 +5,14 @@ import type { Presence } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { Registry } from "@callmesh/platform/metrics.js";
 import type { CallOutput, CommandOutcome, ControlAction, PbxDriver } from "../../ports/pbx-driver.js";
+import { type CallStateFiles, openCallStateFiles } from "../call-state-file.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
 import { createDriverReadiness, type DriverReadiness } from "../driver-readiness.js";
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { type EslControlDialplan, runEslCallControl } from "./esl-call-control.js";
 import { type LiveChannel, parseShowChannels } from "./esl-call-recovery.js";
+import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
 import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
 import type { EslEvent } from "./esl-event.js";
@@ -46,6 +48,12 @@ export interface EslDriverOptions extends EslNumberPlanOptions {
   maxReconnectDelayMs?: number;
   /** See EslCallTrackerOptions.hangupGraceMs. */
   hangupGraceMs?: number;
+  /**
+   * Where each call in progress is kept (a file per call, drivers/call-state-file.ts) so that a
+   * restarted agent carries it on exactly: same id, next sequence, whole Cdr. Unset: a restart
+   * rebuilds calls from `show channels` alone (see esl-call-recovery.ts).
+   */
+  stateDir?: string;
   /** Where call control sends legs; defaults: context "default", park slots 701–709, conference profile "default". */
   controlDialplan?: Partial<EslControlDialplan>;
 }
@@ -78,6 +86,7 @@ class EslPbxDriver implements EslDriver {
   readonly #presenceListeners: ListenerFanOut<Presence>;
   readonly #readiness: DriverReadiness;
   readonly #ticker: IntervalTicker;
+  readonly #stateFiles: CallStateFiles | undefined;
   /** Logins so far: the first one's recovery is silent (the process before reported those calls). */
   #logins = 0;
   /** originate() calls waiting for their BACKGROUND_JOB, by Job-UUID. */
@@ -91,11 +100,30 @@ class EslPbxDriver implements EslDriver {
       failureMessage: "output listener failed",
       logFields: (output) => ({ kind: output.kind }),
     });
+    const stateFiles =
+      options.stateDir === undefined ? undefined : openCallStateFiles(options.stateDir, { logger: this.#log });
+    this.#stateFiles = stateFiles;
     this.#tracker = createEslCallTracker({
       ...options,
       logger: this.#log,
       onOutput: (output) => this.#outputs.emit(output),
+      ...(stateFiles === undefined
+        ? {}
+        : {
+            persistence: {
+              save: (call) => stateFiles.put(call.pbxCallId, snapshotEslCall(call)),
+              drop: (call) => stateFiles.remove(call.pbxCallId),
+            },
+          }),
     });
+    if (stateFiles !== undefined) {
+      const { restored, unusable } = this.#tracker.restore(stateFiles.loaded);
+      for (const { key, reason } of unusable) {
+        this.#log.warn({ pbxCallId: key, reason }, "call state unusable; that call is rebuilt from FreeSWITCH alone");
+        stateFiles.remove(key);
+      }
+      if (restored > 0) this.#log.info({ restored }, "call states read");
+    }
     this.#presence = createEslPresenceTracker({ agentId: options.agentId, plan: this.#tracker.plan });
     this.#presenceListeners = createListenerFanOut({
       logger: this.#log,
@@ -143,6 +171,7 @@ class EslPbxDriver implements EslDriver {
   async stop(): Promise<void> {
     this.#ticker.stop();
     await this.#connection.stop();
+    this.#stateFiles?.flush();
   }
 
   onOutput(listener: (output: CallOutput) => void): void {
@@ -277,6 +306,8 @@ class EslPbxDriver implements EslDriver {
       channels = undefined;
     } finally {
       const outcome = this.#tracker.recover(channels, silent);
+      // Calls rebuilt now are kept from now on, as those seen from the start.
+      for (const call of this.#tracker.liveCalls()) this.#stateFiles?.put(call.pbxCallId, snapshotEslCall(call));
       this.#log.info({ ...outcome, channels: channels?.length, silent }, "calls in progress recovered");
     }
   }
