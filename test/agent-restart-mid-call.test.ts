@@ -1,7 +1,8 @@
 // Issue 5, recovery: an answered call survives, exactly, the three things that can happen to it
 // mid-way — the agent SIGKILLed and restarted, the PBX connection dropped, the gateway SIGKILLed
 // and restarted. Each call ends with exactly one ANSWERED, one HANGUP and one CDR, its events
-// numbered 1..n, and the right talk time. The server (gateway + cdr-service) and the agent are
+// numbered 1..n, and the right talk time; a call that ends while the agent is down gets its one
+// HANGUP and CDR from the saved state when the agent is back. The server (gateway + cdr-service) and the agent are
 // separate processes, as in production; the simulated Asterisk runs in the test, on 127.0.0.1.
 //
 // The simulator stretches wall time by TIME_SCALE but keeps the recorded gaps in its Timestamps,
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { openDatabase } from "@callmesh/platform/database.js";
@@ -32,7 +34,7 @@ const TALK_SECONDS = 3;
 const dataDir = mkdtempSync(join(tmpdir(), "callmesh-restart-mid-call-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time through an agent kill, a PBX drop and a gateway kill", {
+it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time through an agent kill, a PBX drop and a gateway kill; one that ends while the agent is down gets one HANGUP at its return", {
   timeout: 180_000,
 }, async () => {
   const sim = await startAmiSimulator({ timeScale: TIME_SCALE, logger: createLogger("pbx-sim", "silent") });
@@ -90,6 +92,8 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     pbxDropped: "",
     gatewayKilled: "",
   };
+  /** 4. The call that ended while the agent was down: its answer time, and when the agent came back. */
+  const endedWhileDown = { callId: "", answeredAt: undefined as unknown, restartedMs: 0 };
   try {
     await startServer();
     await startAgent();
@@ -135,8 +139,22 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
       await cdrOf(callId);
     }
 
+    // 4. The agent is SIGKILLed during the talk and the call ends before it is back.
+    {
+      const { callId, answeredAt, played } = await answeredCall("+35790000004");
+      Object.assign(endedWhileDown, { callId, answeredAt });
+      if (agent) await kill(agent, "SIGKILL");
+      await played;
+      endedWhileDown.restartedMs = Date.now();
+      await startAgent();
+      const cdr = await cdrOf(callId);
+      assert.deepEqual(cdr.answeredAt, answeredAt, "ended while down: the true answer time");
+      assert.ok(Date.parse(String(cdr.endedAt)) >= endedWhileDown.restartedMs, "ended at the reconnect");
+    }
+
     await new Promise((resolve) => setTimeout(resolve, 1000)); // time for duplicates to show, if any
     const stored = await cdrs();
+    assert.equal(stored.filter((c) => c.callId === endedWhileDown.callId).length, 1, "ended while down: one CDR");
     for (const [scenario, callId] of Object.entries(calls)) {
       const mine = stored.filter((c) => c.callId === callId);
       assert.equal(mine.length, 1, `${scenario}: one CDR`);
@@ -158,7 +176,7 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
   const logger = createLogger("test", "silent");
   const eventLog = await openEventLog(database, parseEventLogConfig({}), { clientId: "test", logger });
   try {
-    const wanted = new Set(Object.values(calls));
+    const wanted = new Set([...Object.values(calls), endedWhileDown.callId]);
     const decoded = (records: { key: string; value: Uint8Array }[]) =>
       records.filter((record) => wanted.has(record.key)).map((record) => fromBinary(CallEventSchema, record.value));
     const hangups = (events: CallEvent[]) => events.filter((event) => event.kind === CallEventKind.HANGUP).length;
@@ -184,6 +202,24 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
       assert.equal(hangup?.talkSeconds, TALK_SECONDS, `${scenario}: HANGUP talk time`);
       assert.equal(hangup?.sequence, mine.length, `${scenario}: HANGUP is the last event`);
     }
+    // Ended while the agent was down: the events before the kill, then one HANGUP from the saved state.
+    const mine = events.filter((event) => event.callId === endedWhileDown.callId);
+    assert.deepEqual(
+      mine.map((event) => CallEventKind[event.kind]),
+      ["RINGING", "ANSWERED", "HANGUP"],
+    );
+    assert.deepEqual(
+      mine.map((event) => event.sequence),
+      [1, 2, 3],
+    );
+    const hangup = mine[2];
+    assert.ok(hangup?.endedAt && hangup.answeredAt);
+    assert.ok(timestampMs(hangup.endedAt) >= endedWhileDown.restartedMs, "HANGUP at the reconnect");
+    assert.equal(
+      hangup.talkSeconds,
+      Math.round((timestampMs(hangup.endedAt) - timestampMs(hangup.answeredAt)) / 1000),
+      "talk from the true answer to the reconnect",
+    );
   } finally {
     await eventLog.close();
     await database.close();
