@@ -11,7 +11,9 @@ import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
+import { createEslDriver } from "@callmesh/pbx-agent/drivers/esl/esl-driver.js";
 import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
+import type { CallOutput } from "@callmesh/pbx-agent/ports/pbx-driver.js";
 import { type EslControlScenario, type EslSimulator, startEslSimulator } from "@callmesh/pbx-sim/esl/esl-simulator.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
 import { createLogger } from "@callmesh/platform/logging.js";
@@ -350,4 +352,64 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     await played;
     assert.equal((await cdrOf(callId)).answeredBy, "1001");
   });
+
+  it(
+    "with a state dir, an ESL driver restarted mid-call goes on with the next sequence: 1 RINGING, 2 ANSWERED, 3 HANGUP",
+    TEST,
+    async () => {
+      // The driver alone (the agent's factory decides whether it keeps state files), on the same switch.
+      const stateDir = mkdtempSync(join(tmpdir(), "callmesh-esl-calls-"));
+      const outputs: CallOutput[] = [];
+      const logger = createLogger("esl-driver", "silent");
+      const start = () => {
+        const driver = createEslDriver({
+          host: "127.0.0.1",
+          port: sim.port,
+          password: "ClueCon",
+          agentId: "agent-with-state",
+          logger,
+          stateDir,
+          pingIntervalMs: 0,
+        });
+        driver.onOutput((output) => outputs.push(output));
+        driver.start();
+        return driver;
+      };
+      let driver = start();
+      try {
+        await eventually(async () => driver.connected || undefined, 5000, "driver logged in");
+        const from = `+357991${nextCaller++}`;
+        const played = sim.playControlledCall("answered", { from, maxWaitMs: 3000 });
+        const answered = await eventually(
+          async () =>
+            outputs.find(
+              (output) =>
+                output.kind === "event" &&
+                output.event.kind === CallEventKind.ANSWERED &&
+                output.event.fromNumber === from,
+            ),
+          5000,
+          "ANSWERED",
+        );
+        await driver.stop();
+        driver = start();
+        await played;
+        const cdr = await eventually(async () => outputs.find((output) => output.kind === "cdr"), 5000, "the Cdr");
+        const mine = outputs.flatMap((output) =>
+          output.kind === "event" && answered.kind === "event" && output.event.callId === answered.event.callId
+            ? [[output.event.sequence, CallEventKind[output.event.kind]]]
+            : [],
+        );
+        assert.deepEqual(mine, [
+          [1, "RINGING"],
+          [2, "ANSWERED"],
+          [3, "HANGUP"],
+        ]);
+        assert.equal(cdr.kind === "cdr" ? cdr.cdr.talkSeconds : -1, 3);
+      } finally {
+        await driver.stop();
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -162,7 +162,12 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   recover(channels: readonly LiveChannel[] | undefined, silent: boolean): RecoveryOutcome {
     const recovery = this.#recovery;
     this.#recovery = undefined;
-    const adopted = channels === undefined ? 0 : adoptLiveCalls(this, channels, silent);
+    // A channel created since the login has all of its events queued: the queue tells its story.
+    const created = new Set(
+      recovery?.queued.flatMap((event) => (event.name === "CHANNEL_CREATE" ? [event.get("Unique-ID") ?? ""] : [])),
+    );
+    const untold = channels?.filter((channel) => !created.has(channel.uuid));
+    const adopted = untold === undefined ? 0 : adoptLiveCalls(this, untold, silent);
     for (const event of recovery?.queued ?? []) this.handle(event);
     const live = new Set(channels?.map((channel) => channel.uuid));
     const ended = channels === undefined ? 0 : endVanishedCalls(this, recovery?.known ?? [], live);
