@@ -202,4 +202,21 @@ describe("ESL recovery from show channels", () => {
       unusable: [{ key: "x", reason: "not an ESL call state" }],
     });
   });
+
+  it("a call that starts as the agent logs in is told by its own queued events, not adopted silently", () => {
+    const { head } = split01a();
+    const pbx = tracked();
+    pbx.push(head);
+    const session = tracked();
+    session.tracker.beginRecovery();
+    session.push(head);
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), true), { adopted: 0, ended: 0 });
+    assert.deepEqual(
+      events(session.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
+      [
+        [1, "RINGING"],
+        [2, "ANSWERED"],
+      ],
+    );
+  });
 });
