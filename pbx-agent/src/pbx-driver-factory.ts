@@ -34,6 +34,7 @@ export function createPbxDriver(config: AgentConfig, deps: { logger: Logger; met
         password: config.ESL_PASSWORD ?? "", // required for freeswitch by the config schema
         trunkProfiles: config.PBX_TRUNK_PROFILES,
         trunkGateways: config.PBX_TRUNK_GATEWAYS,
+        stateDir: join(config.CALLMESH_SPOOL_DIR, "calls"),
       });
   }
 }
