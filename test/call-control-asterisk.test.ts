@@ -210,3 +210,85 @@ describe("call control through the gateway on Asterisk", () => {
     assert.equal(sim.actions.length, before);
   });
 });
+
+describe("intercept and presence through the gateway on Asterisk, in real time", () => {
+  let server: TestServer;
+  let sim: AmiSimulator;
+  let agent: RunningAgent;
+  let spoolDir: string;
+
+  before(async () => {
+    server = await startTestServer();
+    // Real time: the recorded 2 s of ringing is the window an intercept must land in.
+    sim = await startAmiSimulator({ timeScale: 1, logger: createLogger("pbx-sim", "silent") });
+    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
+    agent = await startAgent(
+      parseAgentConfig({
+        CALLMESH_AGENT_OPS_PORT: "0",
+        CALLMESH_GATEWAY_URL: server.url,
+        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
+        CALLMESH_AGENT_ID: testCredentials.agentId,
+        CALLMESH_SPOOL_DIR: spoolDir,
+        AMI_PORT: String(sim.port),
+        AMI_USERNAME: "callmesh",
+        AMI_SECRET: "callmesh",
+      }),
+      { logger: createLogger("pbx-agent", "silent") },
+    );
+    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
+    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await sim?.close();
+    await server?.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  it(
+    "Intercept redirects a ringing call to the intercepting extension; once answered it is refused",
+    TEST,
+    async () => {
+      const played = sim.playControlledCall("blindTransfer", { maxWaitMs: 3_000 });
+      const ringing = await eventually(
+        async () =>
+          (((await postJson(server.url, rpc("ListActiveCalls"), {})).json.calls ?? []) as Json[]).find(
+            (call) => call.state === "ACTIVE_CALL_STATE_RINGING",
+          ),
+        5_000,
+        "the call ringing, listed by the API",
+      );
+      const callId = String(ringing.callId);
+      const intercept = await postJson(server.url, rpc("Intercept"), { callId, extension: "1007" });
+      assert.equal(intercept.status, 200, JSON.stringify(intercept.json));
+      const redirect = sim.actions.filter((action) => action.name === "Redirect").at(-1);
+      assert.match(String(redirect?.fields.Channel), /^PJSIP\/provider-/);
+      assert.equal(redirect?.fields.Exten, "1007");
+
+      await eventually(
+        async () =>
+          (await postJson(server.url, rpc("GetCall"), { callId })).json.call &&
+          ((await postJson(server.url, rpc("GetCall"), { callId })).json.call as Json).state ===
+            "ACTIVE_CALL_STATE_ANSWERED"
+            ? true
+            : undefined,
+        10_000,
+        "the call answered",
+      );
+      const late = await postJson(server.url, rpc("Intercept"), { callId, extension: "1007" });
+      assert.equal(late.json.code, "failed_precondition");
+      assert.equal(reasonOf(late.json), "wrong_call_state");
+
+      const presence = await postJson(server.url, "callmesh.crm.v1.PresenceService/ListPresence", {
+        extensions: ["1001"],
+      });
+      assert.equal(presence.status, 200, JSON.stringify(presence.json));
+      const [entry] = (presence.json.entries ?? []) as Json[];
+      assert.equal(entry?.extension, "1001");
+      assert.equal(entry?.state, "PRESENCE_STATE_IN_USE");
+      await postJson(server.url, rpc("Hangup"), { callId });
+      await played;
+    },
+  );
+});
