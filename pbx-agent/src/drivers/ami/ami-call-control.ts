@@ -1,13 +1,10 @@
-import { create } from "@bufbuild/protobuf";
 import {
   type AddToConference,
-  CallListSchema,
   CommandStatus,
   type HangupCall,
   type HoldCall,
   type InterceptCall,
   type ParkCall,
-  PresenceListSchema,
   type ResumeCall,
   type SendDtmf,
   type SpyCall,
@@ -18,6 +15,13 @@ import {
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { CommandOutcome, ControlAction } from "../../ports/pbx-driver.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
+import {
+  answerCallList,
+  answerPresenceList,
+  type ControlHandler,
+  type ControlHandlers,
+  dispatchControl,
+} from "../control-answers.js";
 import type { AmiActionFields } from "./ami-action.js";
 import { buildActiveCall } from "./ami-active-call.js";
 import type { TrackedCall, TrackedChannel } from "./ami-call.js";
@@ -59,10 +63,7 @@ const PARKED_CALL_WAIT_MS = 3000;
 const DIALABLE = /^[0-9A-Za-z+*#_-]{1,64}$/;
 const DTMF = /^[0-9*#A-Da-d]{1,64}$/;
 
-type Handler<C extends ControlAction["case"]> = (
-  deps: CallControlDeps,
-  command: Extract<ControlAction, { case: C }>["value"],
-) => Promise<CommandOutcome>;
+type Handler<C extends ControlAction["case"]> = ControlHandler<CallControlDeps, C>;
 
 /** A command on a call the agent tracks: CALL_NOT_FOUND when it tracks none by that id, without asking the PBX. */
 function onCall<T extends { callId: string }>(
@@ -318,29 +319,13 @@ const addToConference = onCall<AddToConference>(async (deps, call, command) => {
 });
 
 /** ListCalls: the tracker's calls in progress (no PBX round trip), or the one asked for. */
-const listCalls: Handler<"listCalls"> = async (deps, command) => {
-  const calls =
-    command.callId === ""
-      ? deps.tracker.liveCalls()
-      : [deps.tracker.findCall(command.callId)].filter((call) => call !== undefined);
-  if (command.callId !== "" && calls.length === 0) {
-    return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${command.callId} in progress` };
-  }
-  const list = create(CallListSchema, { calls: calls.map((call) => buildActiveCall(call, deps.agentId, deps.plan)) });
-  return { status: CommandStatus.OK, message: `${list.calls.length} calls`, detail: { case: "calls", value: list } };
-};
+const listCalls: Handler<"listCalls"> = async (deps, command) =>
+  answerCallList(deps.tracker, command.callId, (call) => buildActiveCall(call, deps.agentId, deps.plan));
 
-/** ListPresence: the latest state of every extension Asterisk reported. */
-const listPresence: Handler<"listPresence"> = async (deps) => {
-  const list = create(PresenceListSchema, { entries: deps.presence.list() });
-  return {
-    status: CommandStatus.OK,
-    message: `${list.entries.length} extensions`,
-    detail: { case: "presence", value: list },
-  };
-};
+/** ListPresence: the latest state of every extension the PBX reported. */
+const listPresence: Handler<"listPresence"> = async (deps) => answerPresenceList(deps.presence.list());
 
-const HANDLERS: { [C in ControlAction["case"]]: Handler<C> } = {
+const HANDLERS: ControlHandlers<CallControlDeps> = {
   hangup,
   transfer,
   hold,
@@ -356,6 +341,5 @@ const HANDLERS: { [C in ControlAction["case"]]: Handler<C> } = {
 
 /** Runs one call-control command on Asterisk. */
 export function runCallControl(deps: CallControlDeps, action: ControlAction): Promise<CommandOutcome> {
-  const handler = HANDLERS[action.case] as Handler<typeof action.case>;
-  return handler(deps, action.value as never);
+  return dispatchControl(HANDLERS, deps, action);
 }

@@ -1,13 +1,10 @@
-import { create } from "@bufbuild/protobuf";
 import {
   type AddToConference,
-  CallListSchema,
   CommandStatus,
   type HangupCall,
   type HoldCall,
   type InterceptCall,
   type ParkCall,
-  PresenceListSchema,
   type ResumeCall,
   type SendDtmf,
   type SpyCall,
@@ -19,6 +16,13 @@ import type { Presence } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
 import type { Logger } from "@callmesh/platform/logging.js";
 import type { CommandOutcome, ControlAction } from "../../ports/pbx-driver.js";
 import { commandOutcomeOfError } from "../command-outcome.js";
+import {
+  answerCallList,
+  answerPresenceList,
+  type ControlHandler,
+  type ControlHandlers,
+  dispatchControl,
+} from "../control-answers.js";
 import { buildEslActiveCall } from "./esl-active-call.js";
 import type { TrackedCall } from "./esl-call.js";
 import { callerOf, holderOf, legOfParty, liveLegs, otherParty, ringingLegs } from "./esl-call-parties.js";
@@ -60,10 +64,7 @@ export interface EslCallControlDeps {
 const DIALABLE = /^[0-9A-Za-z+*#_-]{1,64}$/;
 const DTMF = /^[0-9*#A-Da-d]{1,64}$/;
 
-type Handler<C extends ControlAction["case"]> = (
-  deps: EslCallControlDeps,
-  command: Extract<ControlAction, { case: C }>["value"],
-) => Promise<CommandOutcome>;
+type Handler<C extends ControlAction["case"]> = ControlHandler<EslCallControlDeps, C>;
 
 const wrongState = (message: string): CommandOutcome => ({ status: CommandStatus.WRONG_CALL_STATE, message });
 const refused = (message: string): CommandOutcome => ({ status: CommandStatus.PBX_REFUSED, message });
@@ -278,31 +279,13 @@ const addToConference = onCall<AddToConference>(async (deps, call, command) => {
 });
 
 /** ListCalls: the tracker's calls in progress (no round trip), or the one asked for. */
-const listCalls: Handler<"listCalls"> = async (deps, command) => {
-  const calls =
-    command.callId === ""
-      ? deps.tracker.liveCalls()
-      : [deps.tracker.findCall(command.callId)].filter((call) => call !== undefined);
-  if (command.callId !== "" && calls.length === 0) {
-    return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${command.callId} in progress` };
-  }
-  const list = create(CallListSchema, {
-    calls: calls.map((call) => buildEslActiveCall(call, deps.agentId, deps.plan)),
-  });
-  return { status: CommandStatus.OK, message: `${list.calls.length} calls`, detail: { case: "calls", value: list } };
-};
+const listCalls: Handler<"listCalls"> = async (deps, command) =>
+  answerCallList(deps.tracker, command.callId, (call) => buildEslActiveCall(call, deps.agentId, deps.plan));
 
-/** ListPresence: the latest state of every extension FreeSWITCH reported. */
-const listPresence: Handler<"listPresence"> = async (deps) => {
-  const list = create(PresenceListSchema, { entries: deps.presence() });
-  return {
-    status: CommandStatus.OK,
-    message: `${list.entries.length} extensions`,
-    detail: { case: "presence", value: list },
-  };
-};
+/** ListPresence: the latest state of every extension the PBX reported. */
+const listPresence: Handler<"listPresence"> = async (deps) => answerPresenceList(deps.presence());
 
-const HANDLERS: { [C in ControlAction["case"]]: Handler<C> } = {
+const HANDLERS: ControlHandlers<EslCallControlDeps> = {
   hangup,
   transfer,
   hold,
@@ -318,6 +301,5 @@ const HANDLERS: { [C in ControlAction["case"]]: Handler<C> } = {
 
 /** Runs one call-control command on FreeSWITCH. */
 export function runEslCallControl(deps: EslCallControlDeps, action: ControlAction): Promise<CommandOutcome> {
-  const handler = HANDLERS[action.case] as Handler<typeof action.case>;
-  return handler(deps, action.value as never);
+  return dispatchControl(HANDLERS, deps, action);
 }
