@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
-import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
+import { startAgent } from "@callmesh/pbx-agent/main.js";
 import { type AmiSimulator, type ControlScenario, startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
 import { createLogger } from "@callmesh/platform/logging.js";
@@ -25,38 +25,14 @@ const TEST = { timeout: 60_000 };
 describe("call control through the gateway on Asterisk", () => {
   let server: TestServer;
   let sim: AmiSimulator;
-  let agent: RunningAgent;
-  let spoolDir: string;
+  let stop: () => Promise<void>;
   const viewerKey = "cmk_viewer_only";
 
   before(async () => {
-    server = await startTestServer();
+    ({ server, sim, stop } = await startSystem(0.2));
     await server.directory.addApiKey(testCredentials.tenantId, viewerKey, []);
-    sim = await startAmiSimulator({ timeScale: 0.2, logger: createLogger("pbx-sim", "silent") });
-    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = await startAgent(
-      parseAgentConfig({
-        CALLMESH_AGENT_OPS_PORT: "0",
-        CALLMESH_GATEWAY_URL: server.url,
-        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-        CALLMESH_AGENT_ID: testCredentials.agentId,
-        CALLMESH_SPOOL_DIR: spoolDir,
-        AMI_PORT: String(sim.port),
-        AMI_USERNAME: "callmesh",
-        AMI_SECRET: "callmesh",
-      }),
-      { logger: createLogger("pbx-agent", "silent") },
-    );
-    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
   });
-
-  after(async () => {
-    await agent?.stop();
-    await sim?.close();
-    await server?.stop();
-    rmSync(spoolDir, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   /** Plays the scenario's inbound call; resolves with its call id once the API lists it answered. */
   async function answeredCall(scenario: ControlScenario) {
@@ -214,37 +190,12 @@ describe("call control through the gateway on Asterisk", () => {
 describe("intercept and presence through the gateway on Asterisk, in real time", () => {
   let server: TestServer;
   let sim: AmiSimulator;
-  let agent: RunningAgent;
-  let spoolDir: string;
-
+  let stop: () => Promise<void>;
+  // Real time: the recorded 2 s of ringing is the window an intercept must land in.
   before(async () => {
-    server = await startTestServer();
-    // Real time: the recorded 2 s of ringing is the window an intercept must land in.
-    sim = await startAmiSimulator({ timeScale: 1, logger: createLogger("pbx-sim", "silent") });
-    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = await startAgent(
-      parseAgentConfig({
-        CALLMESH_AGENT_OPS_PORT: "0",
-        CALLMESH_GATEWAY_URL: server.url,
-        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-        CALLMESH_AGENT_ID: testCredentials.agentId,
-        CALLMESH_SPOOL_DIR: spoolDir,
-        AMI_PORT: String(sim.port),
-        AMI_USERNAME: "callmesh",
-        AMI_SECRET: "callmesh",
-      }),
-      { logger: createLogger("pbx-agent", "silent") },
-    );
-    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+    ({ server, sim, stop } = await startSystem(1));
   });
-
-  after(async () => {
-    await agent?.stop();
-    await sim?.close();
-    await server?.stop();
-    rmSync(spoolDir, { recursive: true, force: true });
-  });
+  after(() => stop());
 
   it(
     "Intercept redirects a ringing call to the intercepting extension; once answered it is refused",
@@ -292,3 +243,35 @@ describe("intercept and presence through the gateway on Asterisk, in real time",
     },
   );
 });
+
+/** A gateway, an AMI simulator playing at `timeScale`, and an agent between them, ready. */
+async function startSystem(timeScale: number) {
+  const server = await startTestServer();
+  const sim = await startAmiSimulator({ timeScale, logger: createLogger("pbx-sim", "silent") });
+  const spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
+  const agent = await startAgent(
+    parseAgentConfig({
+      CALLMESH_AGENT_OPS_PORT: "0",
+      CALLMESH_GATEWAY_URL: server.url,
+      CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
+      CALLMESH_AGENT_ID: testCredentials.agentId,
+      CALLMESH_SPOOL_DIR: spoolDir,
+      AMI_PORT: String(sim.port),
+      AMI_USERNAME: "callmesh",
+      AMI_SECRET: "callmesh",
+    }),
+    { logger: createLogger("pbx-agent", "silent") },
+  );
+  const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
+  await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  return {
+    server,
+    sim,
+    async stop() {
+      await agent.stop();
+      await sim.close();
+      await server.stop();
+      rmSync(spoolDir, { recursive: true, force: true });
+    },
+  };
+}
