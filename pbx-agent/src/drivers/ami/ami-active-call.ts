@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { type ActiveCall, ActiveCallSchema, ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { TrackedCall } from "./ami-call.js";
 import { buildLeg } from "./ami-call-output.js";
 import { ringingExtensions } from "./ami-call-parties.js";
 import type { NumberPlan } from "./ami-number-plan.js";
-import { timestampFromMicros } from "./ami-time.js";
 
 /** A call in progress as ListCalls shows it: the tracker's knowledge now, legs so far included. */
 export function buildActiveCall(call: TrackedCall, agentId: string, plan: NumberPlan): ActiveCall {

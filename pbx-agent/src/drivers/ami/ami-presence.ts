@@ -1,9 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { type Presence, PresenceSchema, PresenceState } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
+import { timestampFromMicros } from "../../normalize/timestamp.js";
 import { parseChannelName } from "./ami-channel-name.js";
 import type { AmiMessage } from "./ami-message.js";
 import type { NumberPlan } from "./ami-number-plan.js";
-import { parseAmiTimestamp, timestampFromMicros } from "./ami-time.js";
+import { parseAmiTimestamp } from "./ami-time.js";
 
 /**
  * Extensions' presence from what Asterisk says of them: `ExtensionStatus` (a hint changed;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAmiTimestamp, secondsBetween, timestampFromMicros } from "./ami-time.js";
+import { timestampFromMicros } from "../../normalize/timestamp.js";
+import { parseAmiTimestamp, secondsBetween } from "./ami-time.js";
 
 describe("AMI time", { timeout: 5000 }, () => {
   it("reads Timestamp headers to the exact microsecond", () => {

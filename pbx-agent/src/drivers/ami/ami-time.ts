@@ -1,6 +1,3 @@
-import { create } from "@bufbuild/protobuf";
-import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
-
 /**
  * Call times are kept as integer microseconds since the epoch: AMI's `Timestamp:
  * 1796125061.659274` is exact at that resolution (a float of milliseconds is not), and
@@ -18,11 +15,6 @@ export function parseAmiTimestamp(value: string | undefined): number | undefined
     if (!Number.isInteger(fraction) || fraction < 0) return undefined;
   }
   return whole * 1_000_000 + fraction;
-}
-
-export function timestampFromMicros(micros: number): Timestamp {
-  const seconds = Math.floor(micros / 1_000_000);
-  return create(TimestampSchema, { seconds: BigInt(seconds), nanos: (micros - seconds * 1_000_000) * 1000 });
 }
 
 /**

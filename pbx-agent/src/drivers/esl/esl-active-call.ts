@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { type ActiveCall, ActiveCallSchema, ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { TrackedCall } from "./esl-call.js";
 import { buildLeg } from "./esl-call-output.js";
 import { ringingExtensions } from "./esl-call-parties.js";
 import type { EslNumberPlan } from "./esl-number-plan.js";
-import { timestampFromMicros } from "./esl-time.js";
 
 /** A call in progress as ListCalls shows it: the tracker's knowledge now, legs so far included. */
 export function buildEslActiveCall(call: TrackedCall, agentId: string, plan: EslNumberPlan): ActiveCall {

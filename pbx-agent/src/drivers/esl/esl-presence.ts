@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { type Presence, PresenceSchema, PresenceState } from "@callmesh/gen/callmesh/events/v1/presence_pb.js";
+import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { EslEvent } from "./esl-event.js";
 import { parseChannelName } from "./esl-leg.js";
 import type { EslNumberPlan } from "./esl-number-plan.js";
-import { timestampFromMicros } from "./esl-time.js";
 
 /**
  * Extensions' presence from what FreeSWITCH says of them: `PRESENCE_IN` (mod_sofia and the
