@@ -5,6 +5,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import type { UnansweredAgent } from "./unanswered_agent_pb.js";
+import { file_callmesh_crm_v1_unanswered_agent } from "./unanswered_agent_pb.js";
 import type { Presence } from "../../events/v1/presence_pb.js";
 import { file_callmesh_events_v1_presence } from "../../events/v1/presence_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file callmesh/crm/v1/presence_service.proto.
  */
 export const file_callmesh_crm_v1_presence_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZjYWxsbWVzaC9jcm0vdjEvcHJlc2VuY2Vfc2VydmljZS5wcm90bxIPY2FsbG1lc2guY3JtLnYxImMKE0xpc3RQcmVzZW5jZVJlcXVlc3QSMAoKZXh0ZW5zaW9ucxgBIAMoCUIcukgZkgEWEPQDIhFyDzINXlswLTldezIsMTV9JBIaCgl0ZW5hbnRfaWQYAiABKAlCB7pIBHICGEAiRQoUTGlzdFByZXNlbmNlUmVzcG9uc2USLQoHZW50cmllcxgBIAMoCzIcLmNhbGxtZXNoLmV2ZW50cy52MS5QcmVzZW5jZSJkChRXYXRjaFByZXNlbmNlUmVxdWVzdBIwCgpleHRlbnNpb25zGAEgAygJQhy6SBmSARYQ9AMiEXIPMg1eWzAtOV17MiwxNX0kEhoKCXRlbmFudF9pZBgCIAEoCUIHukgEcgIYQCJHChVXYXRjaFByZXNlbmNlUmVzcG9uc2USLgoIcHJlc2VuY2UYASABKAsyHC5jYWxsbWVzaC5ldmVudHMudjEuUHJlc2VuY2Uy1QEKD1ByZXNlbmNlU2VydmljZRJgCgxMaXN0UHJlc2VuY2USJC5jYWxsbWVzaC5jcm0udjEuTGlzdFByZXNlbmNlUmVxdWVzdBolLmNhbGxtZXNoLmNybS52MS5MaXN0UHJlc2VuY2VSZXNwb25zZSIDkAIBEmAKDVdhdGNoUHJlc2VuY2USJS5jYWxsbWVzaC5jcm0udjEuV2F0Y2hQcmVzZW5jZVJlcXVlc3QaJi5jYWxsbWVzaC5jcm0udjEuV2F0Y2hQcmVzZW5jZVJlc3BvbnNlMAFiBnByb3RvMw", [file_buf_validate_validate, file_callmesh_events_v1_presence]);
+  fileDesc("CiZjYWxsbWVzaC9jcm0vdjEvcHJlc2VuY2Vfc2VydmljZS5wcm90bxIPY2FsbG1lc2guY3JtLnYxImMKE0xpc3RQcmVzZW5jZVJlcXVlc3QSMAoKZXh0ZW5zaW9ucxgBIAMoCUIcukgZkgEWEPQDIhFyDzINXlswLTldezIsMTV9JBIaCgl0ZW5hbnRfaWQYAiABKAlCB7pIBHICGEAiggEKFExpc3RQcmVzZW5jZVJlc3BvbnNlEi0KB2VudHJpZXMYASADKAsyHC5jYWxsbWVzaC5ldmVudHMudjEuUHJlc2VuY2USOwoRdW5hbnN3ZXJlZF9hZ2VudHMYAiADKAsyIC5jYWxsbWVzaC5jcm0udjEuVW5hbnN3ZXJlZEFnZW50ImQKFFdhdGNoUHJlc2VuY2VSZXF1ZXN0EjAKCmV4dGVuc2lvbnMYASADKAlCHLpIGZIBFhD0AyIRcg8yDV5bMC05XXsyLDE1fSQSGgoJdGVuYW50X2lkGAIgASgJQge6SARyAhhAIkcKFVdhdGNoUHJlc2VuY2VSZXNwb25zZRIuCghwcmVzZW5jZRgBIAEoCzIcLmNhbGxtZXNoLmV2ZW50cy52MS5QcmVzZW5jZTLVAQoPUHJlc2VuY2VTZXJ2aWNlEmAKDExpc3RQcmVzZW5jZRIkLmNhbGxtZXNoLmNybS52MS5MaXN0UHJlc2VuY2VSZXF1ZXN0GiUuY2FsbG1lc2guY3JtLnYxLkxpc3RQcmVzZW5jZVJlc3BvbnNlIgOQAgESYAoNV2F0Y2hQcmVzZW5jZRIlLmNhbGxtZXNoLmNybS52MS5XYXRjaFByZXNlbmNlUmVxdWVzdBomLmNhbGxtZXNoLmNybS52MS5XYXRjaFByZXNlbmNlUmVzcG9uc2UwAWIGcHJvdG8z", [file_buf_validate_validate, file_callmesh_crm_v1_unanswered_agent, file_callmesh_events_v1_presence]);
 
 /**
  * Whose presence.
@@ -55,6 +57,14 @@ export type ListPresenceResponse = Message<"callmesh.crm.v1.ListPresenceResponse
    * @generated from field: repeated callmesh.events.v1.Presence entries = 1;
    */
   entries: Presence[];
+
+  /**
+   * Online agents that did not answer: their PBXes' extensions are missing from `entries`.
+   * Empty when the list is complete.
+   *
+   * @generated from field: repeated callmesh.crm.v1.UnansweredAgent unanswered_agents = 2;
+   */
+  unansweredAgents: UnansweredAgent[];
 };
 
 /**
