@@ -137,7 +137,17 @@ describe("call control", () => {
         const ok = await reply;
         assert.equal(ok.status, 200, `${name}: ${JSON.stringify(ok.json)}`);
         if (name === "Park") assert.deepEqual(ok.json, { parkedAt: "701" });
-        else assert.deepEqual(ok.json, {});
+        else if (name === "Spy") {
+          // The supervisor's call gets an id of the gateway's, and Hangup with it reaches the same PBX.
+          const spyCallId = (command.action.value as { spyCallId: string }).spyCallId;
+          assert.match(spyCallId, /^[0-9a-f-]{36}$/);
+          assert.deepEqual(ok.json, { spyCallId });
+          const hangup = postJson(server.url, rpc("Hangup"), { callId: spyCallId });
+          const sent = await answer(agent, CommandStatus.OK);
+          assert.equal(sent.action.case, "hangup");
+          assert.equal((sent.action.value as { callId: string }).callId, spyCallId);
+          assert.equal((await hangup).status, 200);
+        } else assert.deepEqual(ok.json, {});
 
         for (const [status, code, reason] of outcomes) {
           await reportCall(agent, callId); // CALL_NOT_FOUND makes the gateway forget the call
@@ -312,6 +322,37 @@ describe("call control", () => {
       const ended = postJson(server.url, rpc("GetCall"), { callId: "b" });
       await answer(second, CommandStatus.OK, { case: "calls", value: { calls: [] } });
       assert.equal((await ended).json.code, "not_found");
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it("answers the calls of the agents that answered and names those that did not", async () => {
+    const first = connectFakeAgent(server.url, testCredentials.agentToken, testCredentials.agentId);
+    const second = connectFakeAgent(server.url, secondAgent.agentToken, secondAgent.agentId);
+    try {
+      await first.next("welcome");
+      await second.next("welcome");
+      const listed = postJson(server.url, rpc("ListActiveCalls"), {});
+      await Promise.all([
+        answer(first, CommandStatus.OK, { case: "calls", value: { calls: [{ callId: "up-1" }] } }),
+        answer(second, CommandStatus.PBX_UNREACHABLE),
+      ]);
+      const { status, json } = await listed;
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.deepEqual(
+        (json.calls as Record<string, unknown>[]).map((c) => [c.callId, c.agentId]),
+        [["up-1", testCredentials.agentId]],
+      );
+      assert.deepEqual(json.unansweredAgents, [{ agentId: secondAgent.agentId, reason: "pbx_unreachable" }]);
+
+      // When no agent answers, the list fails with the error of the first.
+      const none = postJson(server.url, rpc("ListActiveCalls"), {});
+      await Promise.all([answer(first, CommandStatus.TIMEOUT), answer(second, CommandStatus.PBX_UNREACHABLE)]);
+      const failed = (await none).json;
+      assert.equal(failed.code, "deadline_exceeded");
+      assert.equal(reasonOf(failed), "pbx_timeout");
     } finally {
       first.close();
       second.close();

@@ -90,6 +90,32 @@ describe("presence", () => {
     }
   });
 
+  it("lists what the agents that answered report, and names those that did not", async () => {
+    const second = { agentId: "test-pbx-2", agentToken: "cma_test_token_2" };
+    await server.directory.addAgent(testCredentials.tenantId, second.agentId, second.agentToken);
+    const first = connectFakeAgent(server.url, testCredentials.agentToken, testCredentials.agentId);
+    const silent = connectFakeAgent(server.url, second.agentToken, second.agentId);
+    try {
+      await first.next("welcome");
+      await silent.next("welcome");
+      const reply = postJson(server.url, listPresence, {});
+      await answerPresence(first, [entry("1001", PresenceState.IDLE)]);
+      // The second agent takes the command and goes away before it answers.
+      await silent.next("command");
+      silent.close();
+      const { status, json } = await reply;
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.deepEqual(
+        (json.entries as Record<string, unknown>[]).map((e) => [e.extension, e.agentId]),
+        [["1001", testCredentials.agentId]],
+      );
+      assert.deepEqual(json.unansweredAgents, [{ agentId: second.agentId, reason: "agent_offline" }]);
+    } finally {
+      first.close();
+      silent.close();
+    }
+  });
+
   it("refuses to list or watch with no agent online", async () => {
     const { json } = await postJson(server.url, listPresence, {});
     assert.equal(json.code, "unavailable");

@@ -8,6 +8,7 @@ import {
 } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import type { ActiveCall } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
 import type { AgentHub, AgentSession } from "./agent-hub.js";
+import { askEachAgent, type EachAgentAnswer } from "./ask-each-agent.js";
 import type { CallIndex } from "./call-index.js";
 import { acceptedOrThrow, agentOffline, callNotFound } from "./command-refusals.js";
 
@@ -67,17 +68,26 @@ export function createCallControl(deps: { hub: AgentHub; calls: CallIndex }) {
       const { session } = await locate(tenantId, callId);
       const result = await deps.hub.run(session, action);
       if (result.status === CommandStatus.CALL_NOT_FOUND) deps.calls.forget(callId);
-      return acceptedOrThrow(result);
+      acceptedOrThrow(result);
+      // A supervisor's call reports no events to index it by, yet Hangup takes its id.
+      if (action.case === "spy" && action.value.spyCallId) {
+        deps.calls.remember(action.value.spyCallId, { tenantId, agentId: session.agentId });
+      }
+      return result;
     },
 
-    /** The tenant's calls on every online agent, oldest first; `extension` keeps those it takes part in. */
-    async listActiveCalls(tenantId: string, extension = ""): Promise<ActiveCall[]> {
+    /**
+     * The tenant's calls on every online agent, oldest first; `extension` keeps those it takes
+     * part in. Agents that do not answer are named, and their calls are missing.
+     */
+    async listActiveCalls(tenantId: string, extension = ""): Promise<EachAgentAnswer<ActiveCall>> {
       const online = deps.hub.agentsOf(tenantId);
       if (online.length === 0) throw agentOffline();
-      const calls = (await Promise.all(online.map((session) => callsOf(session)))).flat();
-      return calls
+      const { items, unanswered } = await askEachAgent(online, (session) => callsOf(session));
+      const calls = items
         .filter((call) => !extension || involves(call, extension))
         .sort((a, b) => startedMs(a) - startedMs(b));
+      return { items: calls, unanswered };
     },
 
     async getCall(tenantId: string, callId: string): Promise<ActiveCall> {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
   AddToConferenceSchema,
@@ -106,12 +107,13 @@ export function createCallService(deps: {
 
     async spy({ callId, supervisor, mode, party, tenantId }, context) {
       const tenant = await tenantFor(context, tenantId, Scope.callsSupervise);
+      // The supervisor's call carries an id of ours, as a click-to-call does: Hangup ends it.
+      const spyCallId = randomUUID();
       await deps.calls.control(tenant, {
         case: "spy",
-        value: create(SpyCallSchema, { callId, supervisor, party, mode: spyModes[mode] }),
+        value: create(SpyCallSchema, { callId, supervisor, party, mode: spyModes[mode], spyCallId }),
       });
-      // The agent contract names no id for the supervisor's leg yet: nothing to answer.
-      return { spyCallId: "" };
+      return { spyCallId };
     },
 
     async intercept({ callId, extension, tenantId }, context) {
@@ -125,7 +127,8 @@ export function createCallService(deps: {
 
     async listActiveCalls({ extension, tenantId }, context) {
       const tenant = await tenantFor(context, tenantId);
-      return { calls: await deps.calls.listActiveCalls(tenant, extension) };
+      const { items, unanswered } = await deps.calls.listActiveCalls(tenant, extension);
+      return { calls: items, unansweredAgents: unanswered };
     },
 
     async getCall({ callId, tenantId }, context) {

@@ -15,7 +15,8 @@ export function createPresenceService(deps: {
   return {
     async listPresence(request, context) {
       const tenantId = await deps.directory.resolveTenant(principalOf(context), request.tenantId);
-      return { entries: await deps.presence.listPresence(tenantId, request.extensions) };
+      const { items, unanswered } = await deps.presence.listPresence(tenantId, request.extensions);
+      return { entries: items, unansweredAgents: unanswered };
     },
 
     async *watchPresence(request, context) {

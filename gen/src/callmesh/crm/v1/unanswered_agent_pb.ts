@@ -27,8 +27,9 @@ export type UnansweredAgent = Message<"callmesh.crm.v1.UnansweredAgent"> & {
   agentId: string;
 
   /**
-   * Why: "timeout" (no answer in time), "unavailable" (its stream closed while asked) or
-   * "pbx_refused" (the agent answered that its PBX refused or is not logged in).
+   * Why, as the stable reason an error for that agent alone would carry: "pbx_timeout" (no
+   * answer in time), "agent_offline" (its stream closed while asked), "pbx_unreachable" (the
+   * agent is not logged in to its PBX), "pbx_refused".
    *
    * @generated from field: string reason = 2;
    */
