@@ -13,12 +13,27 @@ export type ControlHandler<Deps, C extends ControlAction["case"]> = (
 /** A handler for every kind of control command. */
 export type ControlHandlers<Deps> = { [C in ControlAction["case"]]: ControlHandler<Deps, C> };
 
-/** Runs `action` with the driver's handler for its kind. */
+/** Commands that apply to a supervision session (a Spy's own call, addressed by its spy_call_id). */
+const SUPERVISION_COMMANDS: ReadonlySet<ControlAction["case"]> = new Set(["hangup", "listCalls"]);
+
+/**
+ * Runs `action` with the driver's handler for its kind. A command naming a supervision session
+ * (`isSupervision`) that is neither Hangup nor ListCalls is WRONG_CALL_STATE: the supervisor's
+ * call is not a customer call, there is nothing to transfer, hold or spy on.
+ */
 export function dispatchControl<Deps>(
   handlers: ControlHandlers<Deps>,
   deps: Deps,
   action: ControlAction,
+  isSupervision: (callId: string) => boolean = () => false,
 ): Promise<CommandOutcome> {
+  const callId = "callId" in action.value ? action.value.callId : "";
+  if (callId !== "" && !SUPERVISION_COMMANDS.has(action.case) && isSupervision(callId)) {
+    return Promise.resolve({
+      status: CommandStatus.WRONG_CALL_STATE,
+      message: `call ${callId} is a supervision session: only Hangup and ListCalls apply to it`,
+    });
+  }
   const handler = handlers[action.case] as ControlHandler<Deps, typeof action.case>;
   return handler(deps, action.value as never);
 }
@@ -31,18 +46,25 @@ export interface LiveCalls<Call> {
 
 /**
  * ListCalls from the tracker (no PBX round trip): every call in progress, or the one asked for,
- * CALL_NOT_FOUND when that one is not in progress.
+ * CALL_NOT_FOUND when that one is not in progress. A supervision session (`supervision`, by its
+ * spy_call_id) is answered only when asked for by id: it is no customer call.
  */
 export function answerCallList<Call>(
   tracker: LiveCalls<Call>,
   callId: string,
   toActiveCall: (call: Call) => ActiveCall,
+  supervision: (callId: string) => ActiveCall | undefined = () => undefined,
 ): CommandOutcome {
-  const calls = callId === "" ? tracker.liveCalls() : [tracker.findCall(callId)].filter((call) => call !== undefined);
+  const calls =
+    callId === ""
+      ? tracker.liveCalls().map(toActiveCall)
+      : [tracker.findCall(callId)].filter((call) => call !== undefined).map(toActiveCall);
+  const session = callId === "" || calls.length > 0 ? undefined : supervision(callId);
+  if (session !== undefined) calls.push(session);
   if (callId !== "" && calls.length === 0) {
     return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${callId} in progress` };
   }
-  const list = create(CallListSchema, { calls: calls.map(toActiveCall) });
+  const list = create(CallListSchema, { calls });
   return { status: CommandStatus.OK, message: `${list.calls.length} calls`, detail: { case: "calls", value: list } };
 }
 

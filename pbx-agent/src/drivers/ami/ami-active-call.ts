@@ -1,9 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { type ActiveCall, ActiveCallSchema, ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
+import { CallDirection } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { TrackedCall } from "./ami-call.js";
 import { buildLeg } from "./ami-call-output.js";
 import { ringingExtensions } from "./ami-call-parties.js";
+import type { SupervisionSession } from "./ami-call-tracker.js";
 import type { NumberPlan } from "./ami-number-plan.js";
 
 /** A call in progress as ListCalls shows it: the tracker's knowledge now, legs so far included. */
@@ -38,4 +40,33 @@ function stateOf(call: TrackedCall): ActiveCallState {
     if (channel.held && !channel.hungUp) return ActiveCallState.HELD;
   }
   return ActiveCallState.ANSWERED;
+}
+
+/**
+ * A supervision session as ListCalls shows it when asked for by its spy_call_id: the
+ * supervisor's call, ringing until their phone answered, then answered by them.
+ */
+export function buildSupervisionActiveCall(session: SupervisionSession, agentId: string, plan: NumberPlan): ActiveCall {
+  const { call } = session;
+  if (call === undefined) {
+    // The Originate is queued: nothing on the PBX yet.
+    return create(ActiveCallSchema, {
+      callId: session.spyCallId,
+      agentId,
+      direction: CallDirection.INTERNAL,
+      fromNumber: session.supervisor,
+      state: ActiveCallState.RINGING,
+      ringingExtensions: [session.supervisor],
+    });
+  }
+  const active = buildActiveCall(call, agentId, plan);
+  active.direction = CallDirection.INTERNAL;
+  const phone = [...call.channels.values()].find((channel) => channel.parsed.local === undefined);
+  const answeredUs = phone?.upUs;
+  active.state = answeredUs === undefined ? ActiveCallState.RINGING : ActiveCallState.ANSWERED;
+  if (answeredUs !== undefined) {
+    active.answeredBy = session.supervisor;
+    active.answeredAt = timestampFromMicros(answeredUs);
+  }
+  return active;
 }

@@ -23,12 +23,14 @@ import {
   dispatchControl,
 } from "../control-answers.js";
 import type { AmiActionFields } from "./ami-action.js";
-import { buildActiveCall } from "./ami-active-call.js";
+import { buildActiveCall, buildSupervisionActiveCall } from "./ami-active-call.js";
 import type { TrackedCall, TrackedChannel } from "./ami-call.js";
 import { callerOf, channelOfParty, holderOf, liveParties, otherParty, ringingExtensions } from "./ami-call-parties.js";
-import type { AmiCallTracker } from "./ami-call-tracker.js";
+import type { AmiCallTracker, SupervisionSession } from "./ami-call-tracker.js";
+import { CALL_ID_VARIABLE } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
 import type { NumberPlan } from "./ami-number-plan.js";
+import { escapeVariableValue } from "./ami-originate.js";
 import type { AmiPresenceTracker } from "./ami-presence.js";
 import { outcomeOfResponse } from "./ami-refusal.js";
 
@@ -62,6 +64,8 @@ const PARKED_CALL_WAIT_MS = 3000;
 /** What an extension, a number or a room may contain: nothing that changes the dialplan or the channel. */
 const DIALABLE = /^[0-9A-Za-z+*#_-]{1,64}$/;
 const DTMF = /^[0-9*#A-Da-d]{1,64}$/;
+/** A spy_call_id as the gateway mints them (a UUID); nothing that could end the Variable header. */
+const SPY_CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 type Handler<C extends ControlAction["case"]> = ControlHandler<CallControlDeps, C>;
 
@@ -103,25 +107,52 @@ function partyOrDefault(
 
 const isOutcome = (value: TrackedChannel | CommandOutcome): value is CommandOutcome => "status" in value;
 
-/** Hangup: the party's channel, or every live channel of the call (a channel already gone is fine). */
-const hangup = onCall<HangupCall>(async (deps, call, command) => {
-  const targets = command.party === "" ? liveParties(call) : [channelOfParty(call, command.party)];
-  if (targets.length === 0 || targets[0] === undefined) {
-    return wrongState(
-      command.party === "" ? "the call has no live channel" : `party ${command.party} is not on the call`,
-    );
-  }
+/** `Hangup` (cause 16) of each channel in turn: OK when one went; one already gone meanwhile is not asked for. */
+async function hangUpChannels(deps: CallControlDeps, targets: readonly TrackedChannel[]): Promise<CommandOutcome> {
   let outcome: CommandOutcome | undefined;
   for (const channel of targets) {
     // Hanging up one party of a bridge hangs up the other: what went meanwhile is not asked for again.
-    if (channel === undefined || (outcome !== undefined && channel.hungUp)) continue;
+    if (outcome !== undefined && channel.hungUp) continue;
     const result = await send(deps, "Hangup", { Channel: channel.name, Cause: 16 });
     if (result.status === CommandStatus.OK || outcome === undefined || outcome.status !== CommandStatus.OK) {
       outcome = result;
     }
   }
   return outcome ?? wrongState("nothing to hang up");
+}
+
+/** Hangup: the party's channel, or every live channel of the call (a channel already gone is fine). */
+const hangupCall = onCall<HangupCall>(async (deps, call, command) => {
+  const targets = command.party === "" ? liveParties(call) : [channelOfParty(call, command.party)];
+  if (targets.length === 0 || targets[0] === undefined) {
+    return wrongState(
+      command.party === "" ? "the call has no live channel" : `party ${command.party} is not on the call`,
+    );
+  }
+  return hangUpChannels(
+    deps,
+    targets.filter((channel) => channel !== undefined),
+  );
 });
+
+/**
+ * Hangup of a supervision session: the supervisor's phone, then the Local half running ChanSpy
+ * (ast-real-19s: that half stays in ChanSpy until the spied channel ends unless hung up itself).
+ */
+async function hangupSession(deps: CallControlDeps, session: SupervisionSession): Promise<CommandOutcome> {
+  if (!deps.connected()) return { status: CommandStatus.PBX_UNREACHABLE, message: "not connected to the PBX" };
+  const call = session.call;
+  if (call === undefined) return wrongState("the supervisor's call is not on the PBX yet");
+  const targets = [...liveParties(call), ...(call.first.hungUp ? [] : [call.first])];
+  if (targets.length === 0) return wrongState("the supervision session has no live channel");
+  return hangUpChannels(deps, targets);
+}
+
+/** Hangup of a call, or of a supervision session named by its spy_call_id. */
+const hangup: Handler<"hangup"> = async (deps, command) => {
+  const session = deps.tracker.findSpySession(command.callId);
+  return session === undefined ? hangupCall(deps, command) : hangupSession(deps, session);
+};
 
 /**
  * Transfer. Blind: `BlindTransfer` of the transferring party's channel to `<destination>@<dial
@@ -234,22 +265,33 @@ const SPY_OPTIONS: Record<SpyMode, string> = {
 /**
  * Spy: an async `Originate` that rings the supervisor through `Local/<supervisor>@<dial
  * context>` and, once they answer, runs ChanSpy on the spied party's device (as ast-real-19s:
- * `Data: PJSIP/1001,q`; `qw` whispers, `qB` barges). The tracker keeps that call out of the CRM.
+ * `Data: PJSIP/1001,q`; `qw` whispers, `qB` barges). The supervisor's call carries the
+ * gateway's spy_call_id as CALLMESH_CALL_ID, as a click-to-call carries its call id: the tracker
+ * keeps it out of the CRM and knows it as that supervision session until it ends.
  */
 const spy = onCall<SpyCall>(async (deps, call, command) => {
   if (!DIALABLE.test(command.supervisor)) return refused("invalid supervisor extension");
+  const spyCallId = command.spyCallId;
+  if (spyCallId !== "" && !SPY_CALL_ID.test(spyCallId)) return refused("invalid spy call id");
   if (call.answeredUs === undefined) return wrongState("the call is not answered");
   const spied = partyOrDefault(call, command.party, holderOf);
   if (isOutcome(spied)) return spied;
   if (spied.extension === command.supervisor) return wrongState("the supervisor is on the call");
   const device = `${spied.parsed.tech}/${spied.extension || spied.parsed.resource}`;
-  return send(deps, "Originate", {
+  // Registered before sending: the channels' VarSet can come before the response.
+  if (spyCallId !== "") deps.tracker.expectSpy(spyCallId, command.supervisor);
+  const outcome = await send(deps, "Originate", {
     Channel: `Local/${command.supervisor}@${deps.contexts.dial}`,
     Application: "ChanSpy",
     Data: `${device},${SPY_OPTIONS[command.mode] ?? "q"}`,
     Timeout: deps.ringTimeoutMs,
     Async: "true",
+    ...(spyCallId === "" ? {} : { Variable: `${CALL_ID_VARIABLE}=${escapeVariableValue(spyCallId)}` }),
   });
+  // Without an answer the Originate may still run: the session stays expected until its time is up.
+  if (outcome.status !== CommandStatus.OK && outcome.status !== CommandStatus.TIMEOUT)
+    deps.tracker.cancelSpy(spyCallId);
+  return outcome;
 });
 
 /**
@@ -318,9 +360,17 @@ const addToConference = onCall<AddToConference>(async (deps, call, command) => {
   return outcome;
 });
 
-/** ListCalls: the tracker's calls in progress (no PBX round trip), or the one asked for. */
+/** ListCalls: the tracker's calls in progress (no PBX round trip), or the one asked for (a supervision session too). */
 const listCalls: Handler<"listCalls"> = async (deps, command) =>
-  answerCallList(deps.tracker, command.callId, (call) => buildActiveCall(call, deps.agentId, deps.plan));
+  answerCallList(
+    deps.tracker,
+    command.callId,
+    (call) => buildActiveCall(call, deps.agentId, deps.plan),
+    (callId) => {
+      const session = deps.tracker.findSpySession(callId);
+      return session && buildSupervisionActiveCall(session, deps.agentId, deps.plan);
+    },
+  );
 
 /** ListPresence: the latest state of every extension the PBX reported. */
 const listPresence: Handler<"listPresence"> = async (deps) => answerPresenceList(deps.presence.list());
@@ -341,5 +391,5 @@ const HANDLERS: ControlHandlers<CallControlDeps> = {
 
 /** Runs one call-control command on Asterisk. */
 export function runCallControl(deps: CallControlDeps, action: ControlAction): Promise<CommandOutcome> {
-  return dispatchControl(HANDLERS, deps, action);
+  return dispatchControl(HANDLERS, deps, action, (callId) => deps.tracker.findSpySession(callId) !== undefined);
 }

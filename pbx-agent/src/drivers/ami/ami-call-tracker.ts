@@ -54,6 +54,15 @@ export interface AmiCallPersistence {
   drop(call: TrackedCall): void;
 }
 
+/** A Spy command's supervisor call, which the gateway addresses by its spy_call_id while it lasts. */
+export interface SupervisionSession {
+  readonly spyCallId: string;
+  /** The supervisor's extension. */
+  readonly supervisor: string;
+  /** The supervisor's call once its channels reported the id; undefined while the Originate is queued. */
+  readonly call: TrackedCall | undefined;
+}
+
 export interface RestoreResult {
   /** Calls in progress at the restart, tracked on; reconcile() at login ends those the PBX no longer has. */
   live: number;
@@ -90,6 +99,15 @@ export interface AmiCallTracker {
   expectOriginate(expectation: OriginateExpectation): void;
   /** The Originate was refused: nothing will come. */
   cancelOriginate(callId: string): void;
+  /**
+   * Registers a Spy's supervisor call before its Originate is sent: the channels that report
+   * `spyCallId` as CALLMESH_CALL_ID are that supervision session, held out of the CRM as any ChanSpy.
+   */
+  expectSpy(spyCallId: string, supervisor: string): void;
+  /** The Spy's Originate was refused: no session. */
+  cancelSpy(spyCallId: string): void;
+  /** The supervision session of this spy_call_id while it lasts (queued, ringing or listening). */
+  findSpySession(spyCallId: string): SupervisionSession | undefined;
   /** Emits Cdrs whose grace period passed and forgets stale click-to-call expectations. */
   tick(): void;
   /** Emits the Cdr of every ended call now (end of a replay, shutdown). */
@@ -157,6 +175,8 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
   readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
   /** Calls whose state the persistence holds. */
   readonly #persisted = new Set<TrackedCall>();
+  /** Supervision sessions by spy_call_id, from the Spy command until their call ends. */
+  readonly #spies = new Map<string, { supervisor: string; expiresMs: number; call: TrackedCall | undefined }>();
   #active = 0;
 
   constructor(options: AmiCallTrackerOptions) {
@@ -191,6 +211,21 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   cancelOriginate(callId: string): void {
     this.#expected.delete(callId);
+  }
+
+  expectSpy(spyCallId: string, supervisor: string): void {
+    if (this.#spies.get(spyCallId)?.call !== undefined) return;
+    this.#spies.set(spyCallId, { supervisor, expiresMs: this.#now() + this.#originateTtlMs, call: undefined });
+  }
+
+  cancelSpy(spyCallId: string): void {
+    if (this.#spies.get(spyCallId)?.call === undefined) this.#spies.delete(spyCallId);
+  }
+
+  findSpySession(spyCallId: string): SupervisionSession | undefined {
+    const spy = this.#spies.get(spyCallId);
+    if (spy === undefined) return undefined;
+    return { spyCallId, supervisor: spy.supervisor, call: spy.call };
   }
 
   findCall(callId: string): TrackedCall | undefined {
@@ -236,8 +271,10 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
         continue;
       }
       if (known !== undefined) continue;
-      const call = recoverCall(this, group, atUs, callIds.get(group.linkedid));
-      if (call !== undefined) changed.add(call);
+      const callId = callIds.get(group.linkedid);
+      const call = recoverCall(this, group, atUs, callId);
+      if (call?.supervision && callId !== undefined) this.#adoptSpySession(call);
+      else if (call !== undefined) changed.add(call);
       recovered++;
     }
     // A rebuilt call is kept too: a second restart continues its sequence rather than starting over.
@@ -287,6 +324,10 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     this.#releaseCdrs(Number.NEGATIVE_INFINITY, now * 1000);
     for (const [callId, { expiresMs }] of this.#expected) {
       if (expiresMs <= now) this.#expected.delete(callId);
+    }
+    // A Spy whose channels never came (the Originate failed before creating any).
+    for (const [spyCallId, spy] of this.#spies) {
+      if (spy.call === undefined && spy.expiresMs <= now) this.#spies.delete(spyCallId);
     }
   }
 
@@ -366,6 +407,17 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   bindCallId(call: TrackedCall, callId: string): void {
     if (callId === "" || callId === call.callId) return;
+    const spy = this.#spies.get(callId);
+    if (spy !== undefined && spy.call === undefined) {
+      // The driver's Spy: a supervisor's call, held out of the CRM, addressed by this id while it lasts.
+      spy.call = call;
+      spy.expiresMs = Number.POSITIVE_INFINITY;
+      call.callId = callId;
+      call.supervision = true;
+      call.spySession = true;
+      call.heldOutputs ??= [];
+      return;
+    }
     if (call.announced) {
       this.#options.logger?.warn(
         { callId: call.callId, pbxCallId: call.linkedid, lateCallId: callId },
@@ -405,7 +457,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
 
   releaseHeld(call: TrackedCall): void {
     const held = call.heldOutputs;
-    if (held === undefined) return;
+    if (held === undefined || call.spySession) return;
     call.heldOutputs = undefined;
     for (const output of held) this.#options.onOutput(output);
     if (held.length > 0) this.#save(call);
@@ -439,6 +491,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     if (call.silent && (call.supervision || call.provisional)) {
       if (call.supervision) this.stats.supervisionCalls++;
       else this.stats.callsMerged++;
+      if (call.spySession && this.#spies.get(call.callId)?.call === call) this.#spies.delete(call.callId);
       call.heldOutputs = undefined;
       this.#forget(call);
       this.#drop(call);
@@ -510,6 +563,16 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       this.#emitCdr(call);
     }
     if (released > 0) this.#ending = this.#ending.slice(released);
+  }
+
+  /**
+   * A supervisor's call found on the PBX that carries a CALLMESH_CALL_ID (a restarted agent): the
+   * driver's Spy made it, so it is that spy_call_id's session again.
+   */
+  #adoptSpySession(call: TrackedCall): void {
+    call.spySession = true;
+    call.heldOutputs ??= [];
+    this.#spies.set(call.callId, { supervisor: call.fromNumber, expiresMs: Number.POSITIVE_INFINITY, call });
   }
 
   /** A click-to-call's Local channel appeared: match it to the oldest Originate for that extension and context. */

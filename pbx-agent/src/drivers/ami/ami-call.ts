@@ -132,6 +132,11 @@ export class TrackedCall {
   /** A supervisor listening in (ChanSpy), not a conversation with a customer. */
   supervision = false;
   /**
+   * The driver's own Spy made it: a supervision session, its call id the gateway's spy_call_id
+   * (set as CALLMESH_CALL_ID), by which call control finds it while it lasts. Never reported.
+   */
+  spySession = false;
+  /**
    * Asterisk 11 (no Linkedid): started by a channel created with no extension to run,
    * i.e. dialed by some other channel; dropped if it ends before any Dial claimed it.
    */
