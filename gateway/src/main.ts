@@ -17,12 +17,14 @@ import { createFleetHealth } from "./domain/fleet-health.js";
 import { createPresence } from "./domain/presence.js";
 import { createPresenceFanout } from "./domain/presence-fanout.js";
 import { createTenantDirectory, type TenantDirectory } from "./domain/tenant-directory.js";
+import { createUsers } from "./domain/users.js";
 import { createRoutes } from "./routes.js";
 import { createAgentFleetService } from "./rpc/agent-fleet-service.js";
 import { createAgentService } from "./rpc/agent-service.js";
 import { createCallService } from "./rpc/call-service.js";
 import { createCdrServiceProxy } from "./rpc/cdr-service-proxy.js";
 import { createPresenceService } from "./rpc/presence-service.js";
+import { createUserService } from "./rpc/user-service.js";
 
 const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -42,6 +44,7 @@ export async function startGateway(
   await deps.database.migrate({ migrationsFolder, migrationsTable: "__gateway_migrations" });
   const metrics = createMetricsRegistry("gateway");
   const directory = createTenantDirectory(deps.database.db);
+  const users = createUsers(deps.database.db);
   const hub = createAgentHub({ commandTimeoutMs: config.CALLMESH_COMMAND_TIMEOUT_MS });
   const shutdown = new AbortController();
   const calls = createCallIndex();
@@ -58,6 +61,7 @@ export async function startGateway(
   const routes = createRoutes({
     logger,
     directory,
+    users,
     agentService: createAgentService({
       directory,
       hub,
@@ -75,6 +79,7 @@ export async function startGateway(
     }),
     presenceService: createPresenceService({ directory, presence: createPresence({ hub, fanout }) }),
     agentFleetService: createAgentFleetService({ directory, fleet }),
+    userService: createUserService({ directory, users }),
     cdrService: createCdrServiceProxy({
       directory,
       transport: createGrpcTransport({ baseUrl: config.CDR_SERVICE_URL }),

@@ -5,8 +5,11 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 
-/** A new secret with a readable kind prefix, e.g. `cmk_…` for CRM API keys, `cma_…` for agent tokens. */
-export function newSecret(prefix: "cmk" | "cma"): string {
+/**
+ * A new secret with a readable kind prefix: `cmk_…` for CRM API keys, `cma_…` for agent tokens,
+ * `cmu_…` for user tokens.
+ */
+export function newSecret(prefix: "cmk" | "cma" | "cmu"): string {
   return `${prefix}_${randomBytes(24).toString("base64url")}`;
 }
 

@@ -6,6 +6,7 @@ export type GatewayErrorKind =
   | "unauthenticated"
   | "permission_denied"
   | "not_found"
+  | "already_exists"
   | "invalid_argument"
   | "failed_precondition"
   | "resource_exhausted"

@@ -1,7 +1,10 @@
 import { GatewayError } from "./errors.js";
 import type { ApiPrincipal } from "./tenant-directory.js";
 
-/** What an API key may do beyond the tenant's calls, CDRs and presence, which any valid key reads. */
+/**
+ * What an API key or a user may do beyond click-to-call and reading the tenant's calls, CDRs
+ * and presence, which any valid key or user token may.
+ */
 export const Scope = {
   /** Hang up, transfer, hold, resume, park, DTMF, conference. */
   callsControl: "calls:control",
@@ -9,6 +12,8 @@ export const Scope = {
   callsSupervise: "calls:supervise",
   /** The tenant's PBX agents and their health. */
   fleetRead: "fleet:read",
+  /** The tenant's users and their tokens. */
+  usersManage: "users:manage",
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
 
@@ -17,5 +22,16 @@ export const allScopes: readonly string[] = ["calls:write", "cdrs:read", ...Obje
 
 export function requireScope(principal: ApiPrincipal, scope: Scope): void {
   if (principal.scopes.includes(scope)) return;
-  throw new GatewayError("permission_denied", "scope_missing", `this API key lacks the scope '${scope}'`);
+  throw new GatewayError("permission_denied", "scope_missing", `this caller lacks the scope '${scope}'`);
+}
+
+/** Nobody grants what they do not hold: a key or user may give only scopes of its own. */
+export function requireHeld(principal: ApiPrincipal, granted: readonly string[]): void {
+  const lacking = granted.find((scope) => !principal.scopes.includes(scope));
+  if (lacking === undefined) return;
+  throw new GatewayError(
+    "permission_denied",
+    "scope_not_held",
+    `this caller may not grant '${lacking}', which it lacks`,
+  );
 }

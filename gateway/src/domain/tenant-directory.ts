@@ -5,11 +5,13 @@ import { agents, apiKeys, clickToCalls, tenants } from "../db/schema.js";
 import { hashSecret, secretPrefix } from "./credentials.js";
 import { GatewayError } from "./errors.js";
 
-/** Who is calling the CRM API. */
+/** Who is calling the CRM API: an API key, or a user through one of their tokens. */
 export interface ApiPrincipal {
-  keyId: string;
   tenantId: string;
+  /** What it may do beyond what any caller may (domain/scopes.ts). */
   scopes: readonly string[];
+  /** Who, for logs: `key:<id>` or `user:<id>`. */
+  subject: string;
 }
 
 /** Which agent is on the stream. */
@@ -26,7 +28,8 @@ export function createTenantDirectory(db: Database) {
         .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, scopes: apiKeys.scopes })
         .from(apiKeys)
         .where(and(eq(apiKeys.keyHash, hashSecret(key)), isNull(apiKeys.revokedAt)));
-      return rows[0];
+      const row = rows[0];
+      return row && { tenantId: row.tenantId, scopes: row.scopes, subject: `key:${row.keyId}` };
     },
 
     async authenticateAgent(token: string): Promise<AgentPrincipal | undefined> {
@@ -49,7 +52,7 @@ export function createTenantDirectory(db: Database) {
       throw new GatewayError(
         "permission_denied",
         "tenant_not_permitted",
-        `this API key may not act for tenant '${requested}'`,
+        `this caller may not act for tenant '${requested}'`,
       );
     },
 

@@ -25,7 +25,7 @@ import type { CallIndex } from "../domain/call-index.js";
 import type { FleetHealth } from "../domain/fleet-health.js";
 import type { PresenceFanout } from "../domain/presence-fanout.js";
 import type { AgentPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
-import { bearerToken } from "./api-key-auth.js";
+import { bearerToken } from "./api-auth.js";
 
 export interface AgentServiceDeps {
   directory: TenantDirectory;

@@ -20,7 +20,7 @@ import type { createClickToCall } from "../domain/click-to-call.js";
 import { GatewayError } from "../domain/errors.js";
 import { requireScope, Scope } from "../domain/scopes.js";
 import type { ApiPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
-import { apiPrincipalKey } from "./api-key-auth.js";
+import { apiPrincipalKey } from "./api-auth.js";
 
 const transferModes: Record<TransferMode, AgentTransferMode> = {
   [TransferMode.UNSPECIFIED]: AgentTransferMode.BLIND,

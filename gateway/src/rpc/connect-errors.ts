@@ -8,6 +8,7 @@ const codes: Record<GatewayErrorKind, Code> = {
   unauthenticated: Code.Unauthenticated,
   permission_denied: Code.PermissionDenied,
   not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
   invalid_argument: Code.InvalidArgument,
   failed_precondition: Code.FailedPrecondition,
   resource_exhausted: Code.ResourceExhausted,
