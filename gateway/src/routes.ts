@@ -11,8 +11,9 @@ import type { TenantDirectory } from "./domain/tenant-directory.js";
 import type { Users } from "./domain/users.js";
 import { createApiAuthInterceptor } from "./rpc/api-auth.js";
 import { createErrorInterceptor } from "./rpc/connect-errors.js";
+import { createRequestLogInterceptor } from "./rpc/request-log.js";
 
-/** Every service the gateway serves. CRM-facing ones authenticate, then validate, then run. */
+/** Every service the gateway serves. CRM-facing ones are logged, authenticate, then validate, then run. */
 export function createRoutes(deps: {
   logger: Logger;
   directory: TenantDirectory;
@@ -25,7 +26,12 @@ export function createRoutes(deps: {
   userService: Partial<ServiceImpl<typeof UserService>>;
 }) {
   const crm = {
-    interceptors: [createErrorInterceptor(deps.logger), createApiAuthInterceptor(deps), createValidateInterceptor()],
+    interceptors: [
+      createRequestLogInterceptor(deps.logger),
+      createErrorInterceptor(deps.logger),
+      createApiAuthInterceptor(deps),
+      createValidateInterceptor(),
+    ],
   };
   return (router: ConnectRouter) => {
     router.service(AgentService, deps.agentService);
