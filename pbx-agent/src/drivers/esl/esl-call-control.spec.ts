@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   CommandSchema,
@@ -8,14 +8,17 @@ import {
   TransferMode,
 } from "@callmesh/gen/callmesh/agent/v1/agent_service_pb.js";
 import { ActiveCallState } from "@callmesh/gen/callmesh/events/v1/active_call_pb.js";
-import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { type CallEvent, CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput, ControlAction } from "../../ports/pbx-driver.js";
 import { type EslCallControlDeps, runEslCallControl } from "./esl-call-control.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { readEslCapture } from "./esl-capture-fixture.js";
+import { createEslDriver, type EslDriver } from "./esl-driver.js";
 import { EslEvent } from "./esl-event.js";
 import { createEslSessionNormalizer } from "./esl-normalizer.js";
+import { captureStream, EslTestServer } from "./esl-test-server.js";
 
 const logger = createLogger("esl-call-control-spec", "silent");
 
@@ -269,5 +272,164 @@ describe("ESL call control on a ringing call", () => {
       [[call.callId, "ANSWERED", "1005"]],
     );
     assert.equal(tracker.liveCalls().length, 1);
+  });
+});
+
+const SPY_CALL_ID = "5f0c7e2a-2b1d-4c8e-9a47-0d3e6b1f8c21";
+const SUPERVISOR_LEG = "0a497175-6c11-4efb-a185-2db851a1c928";
+
+/** Each frame of `bytes` with its body passed through `change`, Content-Length recounted. */
+function reframe(bytes: Buffer, change: (body: string) => string): Buffer {
+  const text = bytes.toString("latin1");
+  let out = "";
+  let pos = 0;
+  while (pos < text.length) {
+    const end = text.indexOf("\n\n", pos);
+    if (end < 0) {
+      out += text.slice(pos);
+      break;
+    }
+    const headers = text.slice(pos, end);
+    const length = Number(/^Content-Length: (\d+)$/m.exec(headers)?.[1] ?? Number.NaN);
+    if (Number.isNaN(length)) {
+      out += `${headers}\n\n`;
+      pos = end + 2;
+      continue;
+    }
+    const body = change(text.slice(end + 2, end + 2 + length));
+    out += `${headers.replace(/^Content-Length: \d+$/m, `Content-Length: ${Buffer.byteLength(body, "latin1")}`)}\n\n${body}`;
+    pos = end + 2 + length;
+  }
+  return Buffer.from(out, "latin1");
+}
+
+/**
+ * Hand-adapted from fs-real-19s-eavesdrop-A.txt: the recorder's eavesdrop originate as the driver
+ * sends it now, `callmesh_call_id=<spy_call_id>` first in its `{…}`, so the supervisor's leg
+ * carries `variable_callmesh_call_id` beside its other origination variables, and the originate's
+ * echoes (API, BACKGROUND_JOB) name it. Split at the recorder's bgapi reply (1001 answered the
+ * caller), before the supervisor's CHANNEL_HANGUP (1005 listening), and the rest.
+ */
+function capture19s(): { head: Buffer; spy: Buffer; tail: Buffer } {
+  const adapted = reframe(captureStream("fs-real-19s-eavesdrop-A.txt"), (body) =>
+    body
+      .replace(
+        /^(Unique-ID: 0a497175-[\s\S]*?variable_originate_timeout: 20\n)/m,
+        `$1variable_callmesh_call_id: ${SPY_CALL_ID}\n`,
+      )
+      .replace(/^((?:API-Command-Argument|Job-Command-Arg): %7B)/m, `$1callmesh_call_id%3D${SPY_CALL_ID},`),
+  );
+  const reply = adapted.indexOf("Content-Type: command/reply\nReply-Text: +OK Job-UUID");
+  const afterReply = adapted.indexOf("\n\n", reply) + 2;
+  const hangup = adapted.lastIndexOf("Content-Length:", adapted.indexOf("Event-Name: CHANNEL_HANGUP\n"));
+  return {
+    head: adapted.subarray(0, reply),
+    spy: adapted.subarray(afterReply, hangup),
+    tail: adapted.subarray(hangup),
+  };
+}
+
+describe("ESL supervision sessions by spy_call_id", () => {
+  let cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups = [];
+  });
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function boot(): Promise<{ server: EslTestServer; driver: EslDriver; events: CallEvent[]; cdrs: Cdr[] }> {
+    const capture = capture19s();
+    const server = await EslTestServer.start({
+      password: "ClueCon",
+      afterLogin: capture.head,
+      onBgapi: (_command, headers) =>
+        `Content-Type: command/reply\nReply-Text: +OK Job-UUID: ${headers.get("Job-UUID")}\nJob-UUID: ${headers.get("Job-UUID")}\n\n`,
+      onApi: (command) => (command.startsWith("uuid_kill ") ? "+OK\n" : undefined),
+    });
+    cleanups.push(() => server.close());
+    const driver = createEslDriver({
+      host: "127.0.0.1",
+      port: server.port,
+      password: "ClueCon",
+      agentId: "agent-1",
+      logger,
+      pingIntervalMs: 0,
+      originateVerdictMs: 20,
+      trunkGateways: ["provider"],
+    });
+    const events: CallEvent[] = [];
+    const cdrs: Cdr[] = [];
+    driver.onOutput((output) => {
+      if (output.kind === "event") events.push(output.event);
+      else cdrs.push(output.cdr);
+    });
+    driver.start();
+    cleanups.push(() => driver.stop());
+    await until(() => events.some((event) => event.kind === CallEventKind.ANSWERED), "the caller answered by 1001");
+    return { server, driver, events, cdrs };
+  }
+
+  it("the supervisor's leg carries the spy_call_id; Hangup and ListCalls address it, nothing else does", async () => {
+    const { server, driver, events, cdrs } = await boot();
+    const callId = events[0]?.callId ?? "";
+    const list = async (id: string) => {
+      const outcome = await driver.control(ctl("listCalls", { callId: id }));
+      return { outcome, calls: outcome.detail?.case === "calls" ? outcome.detail.value.calls : [] };
+    };
+    const spied = await driver.control(ctl("spy", { callId, supervisor: "1005", spyCallId: SPY_CALL_ID }));
+    assert.equal(spied.status, CommandStatus.OK, spied.message);
+    const originate = server.received.find((command) => command.startsWith("bgapi originate"));
+    assert.equal(
+      originate,
+      `bgapi originate {callmesh_call_id=${SPY_CALL_ID},origination_caller_id_number=1005,originate_timeout=30,eavesdrop_enable_dtmf=false}user/1005 &eavesdrop(08ae2cec-b36f-476d-9659-f670af6e879b)`,
+    );
+    assert.equal((await list(SPY_CALL_ID)).calls[0]?.state, ActiveCallState.RINGING, "queued: the session is there");
+
+    const capture = capture19s();
+    server.push(capture.spy);
+    await until(() => driver.stats.tracker.callsFolded === 1, "the supervisor's leg folded into the spied call");
+    const { calls } = await list(SPY_CALL_ID);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.callId, SPY_CALL_ID);
+    assert.equal(calls[0]?.pbxCallId, SUPERVISOR_LEG);
+    assert.equal(calls[0]?.state, ActiveCallState.ANSWERED);
+    assert.equal(calls[0]?.answeredBy, "1005");
+    assert.deepEqual(
+      (await list("")).calls.map((call) => call.callId),
+      [callId],
+      "ListCalls without an id leaves supervision out",
+    );
+    for (const action of [
+      ctl("hold", { callId: SPY_CALL_ID }),
+      ctl("transfer", { callId: SPY_CALL_ID, destination: "1002" }),
+      ctl("spy", { callId: SPY_CALL_ID, supervisor: "1006" }),
+    ]) {
+      const outcome = await driver.control(action);
+      assert.equal(outcome.status, CommandStatus.WRONG_CALL_STATE, action.case);
+      assert.match(outcome.message, /supervision session/);
+    }
+
+    const hungUp = await driver.control(ctl("hangup", { callId: SPY_CALL_ID }));
+    assert.equal(hungUp.status, CommandStatus.OK, hungUp.message);
+    assert.deepEqual(
+      server.received.filter((command) => command.startsWith("api uuid_kill")),
+      [`api uuid_kill ${SUPERVISOR_LEG}`],
+      "the supervisor's leg only",
+    );
+
+    server.push(capture.tail);
+    await until(() => cdrs.length === 1, "the customer call's Cdr");
+    assert.equal((await list(SPY_CALL_ID)).outcome.status, CommandStatus.CALL_NOT_FOUND, "forgotten at its end");
+    assert.equal((await driver.control(ctl("hangup", { callId: SPY_CALL_ID }))).status, CommandStatus.CALL_NOT_FOUND);
+    assert.deepEqual([...new Set(events.map((event) => event.callId))], [callId], "the supervisor is in no event");
+    assert.equal(cdrs[0]?.callId, callId);
+    assert.equal(cdrs[0]?.answeredBy, "1001");
   });
 });

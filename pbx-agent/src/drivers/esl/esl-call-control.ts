@@ -23,10 +23,11 @@ import {
   type ControlHandlers,
   dispatchControl,
 } from "../control-answers.js";
-import { buildEslActiveCall } from "./esl-active-call.js";
+import { buildEslActiveCall, buildEslSupervisionActiveCall } from "./esl-active-call.js";
 import type { TrackedCall } from "./esl-call.js";
 import { callerOf, holderOf, legOfParty, liveLegs, otherParty, ringingLegs } from "./esl-call-parties.js";
 import type { EslCallTracker } from "./esl-call-tracker.js";
+import { CALL_ID_VARIABLE } from "./esl-event-handlers.js";
 import type { TrackedLeg } from "./esl-leg.js";
 import type { EslNumberPlan } from "./esl-number-plan.js";
 import { outcomeOfApiReply } from "./esl-refusal.js";
@@ -63,6 +64,8 @@ export interface EslCallControlDeps {
 /** What an extension, a number or a room may contain: nothing that changes the command or the dialplan. */
 const DIALABLE = /^[0-9A-Za-z+*#_-]{1,64}$/;
 const DTMF = /^[0-9*#A-Da-d]{1,64}$/;
+/** A spy_call_id as the gateway mints them (a UUID), and as a click-to-call's id may be. */
+const SPY_CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 type Handler<C extends ControlAction["case"]> = ControlHandler<EslCallControlDeps, C>;
 
@@ -118,8 +121,24 @@ function partyOrDefault(
   return wrongState(party === "" ? "the call has no such party now" : `party ${party} is not on the call`);
 }
 
+/** Hangup of a supervision session (by its spy_call_id): `uuid_kill` of the supervisor's leg. */
+async function hangupSession(deps: EslCallControlDeps, spyCallId: string): Promise<CommandOutcome> {
+  const session = deps.tracker.findSpySession(spyCallId);
+  if (session === undefined)
+    return { status: CommandStatus.CALL_NOT_FOUND, message: `no call ${spyCallId} in progress` };
+  if (!deps.connected()) return { status: CommandStatus.PBX_UNREACHABLE, message: "not connected to the PBX" };
+  if (session.leg === undefined) return wrongState("the supervisor's leg is not on FreeSWITCH yet");
+  return api(deps, `uuid_kill ${session.leg.uuid}`);
+}
+
+/** Hangup of a call, or of a supervision session named by its spy_call_id. */
+const hangup: Handler<"hangup"> = async (deps, command) =>
+  deps.tracker.findSpySession(command.callId) === undefined
+    ? hangupCall(deps, command)
+    : hangupSession(deps, command.callId);
+
 /** Hangup: `uuid_kill` of the party's leg, or of every live leg (a leg already gone does not fail the whole). */
-const hangup = onCall<HangupCall>(async (deps, call, command) => {
+const hangupCall = onCall<HangupCall>(async (deps, call, command) => {
   const targets = command.party === "" ? liveLegs(call) : [legOfParty(call, command.party)];
   const legs = targets.filter((leg) => leg !== undefined);
   if (legs.length === 0) {
@@ -209,9 +228,10 @@ const SPY_VARIABLES: Record<SpyMode, string> = {
   [SpyMode.BARGE]: "",
 };
 
-/** `{…}` of an originate that rings a supervisor or an intercepting phone, as fs-real-19s. */
-function originateVariables(deps: EslCallControlDeps, extension: string, extra: string): string {
+/** `{…}` of an originate that rings a supervisor or an intercepting phone, as fs-real-19s (a Spy's with its id first). */
+function originateVariables(deps: EslCallControlDeps, extension: string, extra: string, callId = ""): string {
   const variables = [`origination_caller_id_number=${extension}`, `originate_timeout=${deps.ringSeconds}`];
+  if (callId !== "") variables.unshift(`${CALL_ID_VARIABLE}=${callId}`);
   if (extra !== "") variables.push(extra);
   return `{${variables.join(",")}}`;
 }
@@ -219,18 +239,30 @@ function originateVariables(deps: EslCallControlDeps, extension: string, extra: 
 /**
  * Spy, as fs-real-19s: `bgapi originate {…}user/<supervisor> &eavesdrop(<spied leg>)` rings
  * the supervisor and, once they answer, listens to the leg (`eavesdrop_whisper_aleg=true`:
- * the spied party hears them); barge is `&three_way(<leg>)`. The tracker folds the
- * supervisor's leg into the call as a monitor (no call of its own, no Cdr).
+ * the spied party hears them); barge is `&three_way(<leg>)`. The gateway's spy_call_id rides on
+ * the supervisor's leg as callmesh_call_id, as a click-to-call's id does: the tracker folds that leg
+ * into the call as a monitor (no call of its own, no Cdr) and knows it as the session until it hangs up.
  */
 const spy = onCall<SpyCall>(async (deps, call, command) => {
   if (!DIALABLE.test(command.supervisor)) return refused("invalid supervisor extension");
+  const spyCallId = command.spyCallId;
+  if (spyCallId !== "" && !SPY_CALL_ID.test(spyCallId)) return refused("invalid spy call id");
   if (call.answeredUs === undefined) return wrongState("the call is not answered");
   const spied = partyOrDefault(call, command.party, holderOf);
   if (isOutcome(spied)) return spied;
   if (spied.extension === command.supervisor) return wrongState("the supervisor is on the call");
   const application = command.mode === SpyMode.BARGE ? "three_way" : "eavesdrop";
-  const variables = originateVariables(deps, command.supervisor, SPY_VARIABLES[command.mode] ?? "");
-  return originate(deps, `originate ${variables}user/${command.supervisor} &${application}(${spied.uuid})`);
+  const variables = originateVariables(deps, command.supervisor, SPY_VARIABLES[command.mode] ?? "", spyCallId);
+  // Registered before sending: the leg's CHANNEL_CREATE can come before the reply.
+  if (spyCallId !== "") deps.tracker.expectSpy(spyCallId, command.supervisor);
+  const outcome = await originate(
+    deps,
+    `originate ${variables}user/${command.supervisor} &${application}(${spied.uuid})`,
+  );
+  // Without an answer the originate may still run: the session stays expected until its time is up.
+  if (outcome.status !== CommandStatus.OK && outcome.status !== CommandStatus.TIMEOUT)
+    deps.tracker.cancelSpy(spyCallId);
+  return outcome;
 });
 
 /**
@@ -278,9 +310,17 @@ const addToConference = onCall<AddToConference>(async (deps, call, command) => {
   );
 });
 
-/** ListCalls: the tracker's calls in progress (no round trip), or the one asked for. */
+/** ListCalls: the tracker's calls in progress (no round trip), or the one asked for (a supervision session too). */
 const listCalls: Handler<"listCalls"> = async (deps, command) =>
-  answerCallList(deps.tracker, command.callId, (call) => buildEslActiveCall(call, deps.agentId, deps.plan));
+  answerCallList(
+    deps.tracker,
+    command.callId,
+    (call) => buildEslActiveCall(call, deps.agentId, deps.plan),
+    (callId) => {
+      const session = deps.tracker.findSpySession(callId);
+      return session && buildEslSupervisionActiveCall(session, deps.agentId);
+    },
+  );
 
 /** ListPresence: the latest state of every extension the PBX reported. */
 const listPresence: Handler<"listPresence"> = async (deps) => answerPresenceList(deps.presence());
@@ -301,5 +341,5 @@ const HANDLERS: ControlHandlers<EslCallControlDeps> = {
 
 /** Runs one call-control command on FreeSWITCH. */
 export function runEslCallControl(deps: EslCallControlDeps, action: ControlAction): Promise<CommandOutcome> {
-  return dispatchControl(HANDLERS, deps, action);
+  return dispatchControl(HANDLERS, deps, action, (callId) => deps.tracker.findSpySession(callId) !== undefined);
 }

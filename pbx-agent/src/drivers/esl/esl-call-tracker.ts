@@ -31,6 +31,15 @@ export interface EslCallTrackerOptions extends EslNumberPlanOptions {
   logger?: Logger;
 }
 
+/** A Spy command's supervisor, whom the gateway addresses by its spy_call_id while the session lasts. */
+export interface EslSupervisionSession {
+  readonly spyCallId: string;
+  /** The supervisor's extension. */
+  readonly supervisor: string;
+  /** The supervisor's leg once FreeSWITCH created it; undefined while the originate is queued. */
+  readonly leg: TrackedLeg | undefined;
+}
+
 export interface EslCallTrackerStats {
   handled: number;
   /** Handled events that changed nothing, by reason. */
@@ -53,6 +62,15 @@ export interface EslCallTracker {
   expectOriginate(expectation: OriginateExpectation): void;
   /** The originate was refused: nothing will come. */
   cancelOriginate(callId: string): void;
+  /**
+   * Registers a Spy before its originate is sent: the leg carrying `spyCallId` as callmesh_call_id
+   * is that supervision session's, folded into the spied call as a monitor (no call of its own).
+   */
+  expectSpy(spyCallId: string, supervisor: string): void;
+  /** The Spy's originate was refused: no session. */
+  cancelSpy(spyCallId: string): void;
+  /** The supervision session of this spy_call_id while it lasts: until its leg hangs up. */
+  findSpySession(spyCallId: string): EslSupervisionSession | undefined;
   /**
    * Forgets stale click-to-call expectations, and ends calls whose legs all hung up
    * more than `hangupGraceMs` ago without a CHANNEL_HANGUP_COMPLETE (a `myevents` or
@@ -111,6 +129,8 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   /** Live calls, oldest first. */
   readonly #calls = new Set<TrackedCall>();
   readonly #expected = new Map<string, { expectation: OriginateExpectation; expiresMs: number }>();
+  /** Supervision sessions by spy_call_id, from the Spy command until the supervisor's leg hangs up. */
+  readonly #spies = new Map<string, { supervisor: string; expiresMs: number; legUuid: string | undefined }>();
   /** While a login's recovery runs: the events that came meanwhile, and the calls known before it. */
   #recovery: { queued: EslEvent[]; known: TrackedCall[] } | undefined;
 
@@ -204,9 +224,36 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     this.#expected.delete(callId);
   }
 
+  expectSpy(spyCallId: string, supervisor: string): void {
+    if (this.#spies.get(spyCallId)?.legUuid !== undefined) return;
+    this.#spies.set(spyCallId, { supervisor, expiresMs: this.#now() + this.#ttlMs, legUuid: undefined });
+  }
+
+  cancelSpy(spyCallId: string): void {
+    if (this.#spies.get(spyCallId)?.legUuid === undefined) this.#spies.delete(spyCallId);
+  }
+
+  findSpySession(spyCallId: string): EslSupervisionSession | undefined {
+    const spy = this.#spies.get(spyCallId);
+    if (spy === undefined) return undefined;
+    if (spy.legUuid === undefined) return { spyCallId, supervisor: spy.supervisor, leg: undefined };
+    const leg = this.#callsByLeg.get(spy.legUuid)?.legs.get(spy.legUuid);
+    if (leg === undefined || leg.hungUpUs !== undefined) {
+      // The supervisor hung up (or their leg ended with the call): the session is over.
+      this.#spies.delete(spyCallId);
+      return undefined;
+    }
+    return { spyCallId, supervisor: spy.supervisor, leg };
+  }
+
   tick(): void {
     const now = this.#now();
     for (const [callId, { expiresMs }] of this.#expected) if (expiresMs <= now) this.#expected.delete(callId);
+    for (const [spyCallId, spy] of this.#spies) {
+      if (spy.legUuid === undefined ? spy.expiresMs <= now : this.findSpySession(spyCallId) === undefined) {
+        this.#spies.delete(spyCallId);
+      }
+    }
     const grace = this.#options.hangupGraceMs ?? 5000;
     for (const call of [...this.#calls]) {
       if (!call.allLegsHungUp) {
@@ -249,6 +296,13 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     const expected = this.#expected.get(callId);
     this.#expected.delete(callId);
     return expected?.expectation;
+  }
+
+  claimSpy(callId: string, legUuid: string): boolean {
+    const spy = this.#spies.get(callId);
+    if (spy === undefined || spy.legUuid !== undefined) return false;
+    spy.legUuid = legUuid;
+    return true;
   }
 
   expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined {
@@ -300,7 +354,7 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
   }
 
   release(call: TrackedCall): void {
-    if (!call.pending) return;
+    if (!call.pending || call.spySession) return;
     call.pending = false;
     // Facts learned by classifying the originate hold for the whole call.
     const direction = call.direction(this.plan);
@@ -319,6 +373,13 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
 
   endCall(call: TrackedCall, atUs: number): void {
     call.endedUs = atUs;
+    if (call.spySession && call.pending) {
+      // A Spy that never joined the spied call (unanswered, or that call was gone): nothing to report.
+      this.#calls.delete(call);
+      for (const uuid of call.legs.keys()) this.#callsByLeg.delete(uuid);
+      this.#spies.delete(call.callId);
+      return;
+    }
     this.release(call);
     const hangupLeg = this.#hangupLeg(call);
     this.emit(call, CallEventKind.HANGUP, atUs, hangupLeg, call.transferredTo || undefined);

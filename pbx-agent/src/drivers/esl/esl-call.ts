@@ -35,6 +35,11 @@ export class TrackedCall {
   readonly legs = new Map<string, TrackedLeg>();
   /** An originate not yet known to be a click-to-call: its events wait in `heldEvents`. */
   pending: boolean;
+  /**
+   * The driver's own Spy placed it (its leg carries the gateway's spy_call_id as callmesh_call_id):
+   * a supervisor, never a click-to-call, so it stays pending until folded into the spied call.
+   */
+  spySession = false;
   readonly heldEvents: CallEvent[] = [];
   announced = false;
   sequence = 0;

@@ -18,6 +18,8 @@ export interface EslTrackerContext {
   /** The live call a leg belongs to. */
   callOfLeg(uuid: string | undefined): TrackedCall | undefined;
   takeExpectation(callId: string): OriginateExpectation | undefined;
+  /** `callId` is a Spy's spy_call_id the driver expects: the leg becomes that supervision session's (once). */
+  claimSpy(callId: string, legUuid: string): boolean;
   /** The expected click-to-call an originate's echo is: by its bgapi Job-UUID, else by extension and destination. */
   expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined;
   /** Originates whose role is not known yet, oldest first. */
@@ -160,6 +162,8 @@ function callToJoin(tracker: EslTrackerContext, event: EslEvent, uuid: string): 
 
 function startCall(tracker: EslTrackerContext, event: EslEvent, leg: TrackedLeg): TrackedCall {
   const ourCallId = event.variable(CALL_ID_VARIABLE);
+  if (ourCallId !== undefined && tracker.claimSpy(ourCallId, leg.uuid))
+    return startSupervision(tracker, event, leg, ourCallId);
   // FreeSWITCH placed this leg itself (originate): outbound with no leg before it.
   const origin = event.get("Call-Direction") === "outbound" || ourCallId !== undefined ? "originate" : "dialed";
   const call = new TrackedCall(leg.uuid, ourCallId || tracker.newCallId(leg.uuid), leg, origin, {
@@ -186,6 +190,25 @@ function startCall(tracker: EslTrackerContext, event: EslEvent, leg: TrackedLeg)
       tracker.emit(call, CallEventKind.RINGING, at, leg);
     }
   }
+  return call;
+}
+
+/**
+ * The supervisor's leg of the driver's Spy: an originate kept pending (its events held, as any
+ * originate's until its application shows what it is), folded into the spied call by its eavesdrop.
+ */
+function startSupervision(
+  tracker: EslTrackerContext,
+  event: EslEvent,
+  leg: TrackedLeg,
+  spyCallId: string,
+): TrackedCall {
+  const call = new TrackedCall(leg.uuid, spyCallId, leg, "originate", {
+    callerIdNumber: event.get("Caller-Caller-ID-Number") ?? "",
+    callerIdName: event.get("Caller-Caller-ID-Name") ?? "",
+  });
+  call.spySession = true;
+  tracker.startCall(call);
   return call;
 }
 
@@ -321,7 +344,8 @@ function foldIntoMonitored(
 ): void {
   const target = tracker.callOfLeg(targetUuid.trim());
   if (target === undefined || target === spy) {
-    tracker.release(spy);
+    // The driver's Spy is never a call of its own, even when the spied call is gone.
+    if (!spy.spySession) tracker.release(spy);
     return;
   }
   tracker.absorb(target, spy, role);

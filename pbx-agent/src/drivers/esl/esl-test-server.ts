@@ -18,6 +18,8 @@ export interface EslTestServerOptions {
   channels?: string;
   /** Answers a `bgapi` (its first line and headers); the bytes are written as they are. */
   onBgapi?(command: string, headers: Map<string, string>): Buffer | string;
+  /** The api/response text of an `api <command>` (uuid_kill, uuid_dump…; not version); undefined: the default answer. */
+  onApi?(command: string): string | undefined;
 }
 
 /**
@@ -46,6 +48,11 @@ export class EslTestServer {
   get port(): number {
     const address = this.#server.address();
     return typeof address === "object" && address !== null ? address.port : 0;
+  }
+
+  /** Writes to every client connection, as FreeSWITCH streaming events. */
+  push(bytes: Buffer | string): void {
+    for (const socket of this.#sockets) socket.write(bytes);
   }
 
   /** Drops every client connection (the server keeps listening). */
@@ -81,6 +88,7 @@ export class EslTestServer {
     const reply = (text: string) => socket.write(`Content-Type: command/reply\nReply-Text: ${text}\n\n`);
     const api = (text: string) =>
       socket.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(text)}\n\n${text}`);
+    const apiAnswer = command.startsWith("api ") ? this.#options.onApi?.(command.slice(4)) : undefined;
     if (command.startsWith("auth ")) {
       if (command.slice(5) === this.#options.password) reply("+OK accepted");
       else {
@@ -92,6 +100,8 @@ export class EslTestServer {
     } else if (command === "api version") {
       api("FreeSWITCH Version 1.10.12-release~64bit (-release 64bit)\n");
       if (this.#options.afterLogin !== undefined) socket.write(this.#options.afterLogin);
+    } else if (apiAnswer !== undefined) {
+      api(apiAnswer);
     } else if (command === "api show channels as json") {
       api(this.#options.channels ?? '{"row_count": 0}\n');
     } else if (command.startsWith("api uuid_dump ")) {
