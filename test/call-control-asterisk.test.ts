@@ -144,7 +144,7 @@ describe("call control through the gateway on Asterisk", () => {
     "Hold and Resume, SendDtmf and AddToConference reach the PBX; a key without calls:control is refused",
     TEST,
     async () => {
-      const { callId } = await answeredCall("blindTransfer");
+      const { callId, played } = await answeredCall("blindTransfer");
       const refused = await postJson(server.url, rpc("Hold"), { callId }, viewerKey);
       assert.equal(refused.json.code, "permission_denied");
 
@@ -174,8 +174,30 @@ describe("call control through the gateway on Asterisk", () => {
       assert.equal(conference.status, 200, JSON.stringify(conference.json));
       assert.equal(actionsNamed("Redirect").at(-1)?.fields.Exten, "sales-weekly");
       await postJson(server.url, rpc("Hangup"), { callId });
+      await played;
     },
   );
+
+  it("AddToConference moves the call into the ConfBridge room; it stays tracked until hung up", TEST, async () => {
+    const { callId, played } = await answeredCall("blindTransfer");
+    const conference = await postJson(server.url, rpc("AddToConference"), { callId, room: "sales-weekly" });
+    assert.equal(conference.status, 200, JSON.stringify(conference.json));
+    const redirect = actionsNamed("Redirect").at(-1);
+    assert.equal(redirect?.fields.Exten, "sales-weekly");
+    assert.equal(redirect?.fields.ExtraExten, "sales-weekly");
+    // The simulator plays the room's BridgeLeave, ConfBridgeJoin… at once; the agent has them well within this.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const got = await postJson(server.url, rpc("GetCall"), { callId });
+    assert.equal(got.status, 200, JSON.stringify(got.json));
+    assert.equal((got.json.call as Json).callId, callId);
+
+    const hangup = await postJson(server.url, rpc("Hangup"), { callId });
+    assert.equal(hangup.status, 200, JSON.stringify(hangup.json));
+    await played;
+    const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+    assert.equal(kinds.filter((kind) => kind === "HANGUP").length, 1, `${kinds}`);
+    assert.equal(await cdrCountOf(server, callId), 1);
+  });
 
   it("a call id the tenant does not have is not_found, and the PBX hears nothing of it", TEST, async () => {
     const before = sim.actions.length;
@@ -217,32 +239,58 @@ describe("intercept and presence through the gateway on Asterisk, in real time",
       assert.match(String(redirect?.fields.Channel), /^PJSIP\/provider-/);
       assert.equal(redirect?.fields.Exten, "1007");
 
-      await eventually(
-        async () =>
-          (await postJson(server.url, rpc("GetCall"), { callId })).json.call &&
-          ((await postJson(server.url, rpc("GetCall"), { callId })).json.call as Json).state ===
-            "ACTIVE_CALL_STATE_ANSWERED"
-            ? true
-            : undefined,
+      // The ringing phone stops, 1007 rings and answers, and the caller is bridged to it.
+      const answered = await eventually(
+        async () => {
+          const call = (await postJson(server.url, rpc("GetCall"), { callId })).json.call as Json | undefined;
+          return call?.state === "ACTIVE_CALL_STATE_ANSWERED" ? call : undefined;
+        },
         10_000,
         "the call answered",
       );
+      assert.equal(answered.answeredBy, "1007");
       const late = await postJson(server.url, rpc("Intercept"), { callId, extension: "1007" });
       assert.equal(late.json.code, "failed_precondition");
       assert.equal(reasonOf(late.json), "wrong_call_state");
 
       const presence = await postJson(server.url, "callmesh.crm.v1.PresenceService/ListPresence", {
-        extensions: ["1001"],
+        extensions: ["1001", "1007"],
       });
       assert.equal(presence.status, 200, JSON.stringify(presence.json));
-      const [entry] = (presence.json.entries ?? []) as Json[];
-      assert.equal(entry?.extension, "1001");
-      assert.equal(entry?.state, "PRESENCE_STATE_IN_USE");
-      await postJson(server.url, rpc("Hangup"), { callId });
+      const states = Object.fromEntries(((presence.json.entries ?? []) as Json[]).map((e) => [e.extension, e.state]));
+      assert.equal(states["1007"], "PRESENCE_STATE_IN_USE");
+      assert.notEqual(states["1001"], "PRESENCE_STATE_IN_USE", "1001 stopped ringing and never answered");
+
+      const hangup = await postJson(server.url, rpc("Hangup"), { callId });
+      assert.equal(hangup.status, 200, JSON.stringify(hangup.json));
       await played;
+      const events = await callEventsOf(server, callId, (kinds) => kinds.includes("HANGUP"));
+      const kinds = events.map((event) => CallEventKind[event.kind]);
+      assert.equal(kinds.filter((kind) => kind === "ANSWERED").length, 1, `${kinds}`);
+      assert.equal(events.find((event) => event.kind === CallEventKind.ANSWERED)?.extension, "1007");
+      assert.equal(kinds.filter((kind) => kind === "HANGUP").length, 1, `${kinds}`);
+      assert.equal(await cdrCountOf(server, callId), 1);
     },
   );
 });
+
+/** The call's CallEvents once `until` holds for their kinds. */
+async function callEventsOf(server: TestServer, callId: string, until: (kinds: string[]) => boolean) {
+  const eventsIn = (records: { key: string; value: Uint8Array }[]) =>
+    records.filter((record) => record.key === callId).map((record) => fromBinary(CallEventSchema, record.value));
+  const kindsIn = (records: { key: string; value: Uint8Array }[]) =>
+    eventsIn(records).map((event) => CallEventKind[event.kind] ?? "");
+  return eventsIn(await readTopic(server.eventLog, Topic.callEvents, (records) => until(kindsIn(records)), 20_000));
+}
+
+/** How many Cdrs the call got: waits for the first, then past the agent's Cdr grace time for any other. */
+async function cdrCountOf(server: TestServer, callId: string): Promise<number> {
+  const has = (records: { key: string }[]) => records.some((record) => record.key === callId);
+  await readTopic(server.eventLog, Topic.cdrs, has, 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  const records = await readTopic(server.eventLog, Topic.cdrs, () => false, 1_000);
+  return records.filter((record) => record.key === callId).length;
+}
 
 /** A gateway, an AMI simulator playing at `timeScale`, and an agent between them, ready. */
 async function startSystem(timeScale: number) {

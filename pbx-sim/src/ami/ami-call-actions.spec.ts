@@ -4,12 +4,13 @@ import { createLogger } from "@callmesh/platform/logging.js";
 import { type AmiBlock, blockValue } from "./ami-block.js";
 import { type AmiSimulator, startAmiSimulator } from "./ami-simulator.js";
 import { type AmiTestClient, connectAmiTestClient } from "./ami-test-client.js";
+import { CHANNEL_KEYS } from "./channel-table.js";
 
 const TEST = { timeout: 10_000 };
 const logger = createLogger("pbx-sim-test", "silent");
 
-async function withClient(run: (simulator: AmiSimulator, client: AmiTestClient) => Promise<void>) {
-  const simulator = await startAmiSimulator({ timeScale: 0, authFailureDelayMs: 0, logger });
+async function withClient(run: (simulator: AmiSimulator, client: AmiTestClient) => Promise<void>, timeScale = 0) {
+  const simulator = await startAmiSimulator({ timeScale, authFailureDelayMs: 0, logger });
   const client = await connectAmiTestClient(simulator.port);
   try {
     client.sendAction([
@@ -234,6 +235,140 @@ describe("ami-simulator call-control actions", () => {
       await call;
     });
   });
+
+  it(
+    "Redirect of a ringing call's caller to a phone cancels the ringing leg and bridges the phone (modeled)",
+    TEST,
+    async () => {
+      await withClient(async (simulator, client) => {
+        // Scaled so that the recorded 2 s of ringing leave time for the Redirect.
+        const call = simulator.playControlledCall("blindTransfer", { maxWaitMs: 5000 });
+        const ringing = await client.waitFor(
+          (block) => isEvent("Newstate")(block) && blockValue(block, "ChannelStateDesc") === "Ringing",
+        );
+        const dial = client.blocks.find(isEvent("DialBegin"));
+        const caller = blockValue(dial ?? [], "Channel") ?? "";
+        const rung = blockValue(ringing, "Channel") ?? "";
+        const from = client.blocks.length;
+        client.sendAction([
+          ["Action", "Redirect"],
+          ["ActionID", "i"],
+          ["Channel", caller],
+          ["Context", "from-internal"],
+          ["Exten", "1007"],
+          ["Priority", "1"],
+        ]);
+        assert.equal(blockValue(await client.response("i"), "Message"), "Redirect successful");
+        const entered = await client.waitFor(
+          (block) => isEvent("BridgeEnter")(block) && blockValue(block, "Channel") === caller,
+          { from },
+        );
+        const after = client.blocks.slice(from).filter((block) => block[0]?.key === "Event");
+        const names = after.map(
+          (block) =>
+            `${blockValue(block, "Event")} ${blockValue(block, "Channel") ?? blockValue(block, "Device") ?? ""}`,
+        );
+        const phone = names.find((name) => name.startsWith("Newchannel PJSIP/1007-"))?.split(" ")[1] ?? "";
+        assert.match(phone, /^PJSIP\/1007-[0-9a-f]{8}$/);
+        assert.deepEqual(names.slice(0, 3), [`DialEnd ${caller}`, `Hangup ${rung}`, "DeviceStateChange PJSIP/1001"]);
+        const cancel = after[0] ?? [];
+        assert.equal(blockValue(cancel, "DestChannel"), rung);
+        assert.equal(blockValue(cancel, "DialStatus"), "CANCEL");
+        assert.equal(blockValue(after[1] ?? [], "Cause"), "16");
+        const answer = after.find((block) => isEvent("DialEnd")(block) && blockValue(block, "DialStatus") === "ANSWER");
+        assert.equal(blockValue(answer ?? [], "DestChannel"), phone);
+        // 14n's key order: the dialing channel's block, the dialed one's as Dest*, then DialStatus.
+        assert.deepEqual(
+          (answer ?? []).map((line) => line.key),
+          [
+            ...["Event", "Privilege", "Timestamp", ...CHANNEL_KEYS],
+            ...CHANNEL_KEYS.map((key) => `Dest${key}`),
+            "DialStatus",
+          ],
+        );
+        assert.equal(blockValue(entered, "BridgeNumChannels"), "2");
+        assert.ok(names.includes(`Newstate ${caller}`), "the caller is Up");
+        assert.ok(
+          !client.blocks
+            .slice(from)
+            .some((block) => blockValue(block, "Channel")?.startsWith("PJSIP/1001-") && isEvent("BridgeEnter")(block)),
+        );
+
+        // The call stays up until hung up: then both channels go.
+        client.sendAction([
+          ["Action", "Hangup"],
+          ["ActionID", "h"],
+          ["Channel", phone],
+        ]);
+        await call;
+        await client.waitFor((block) => isEvent("Hangup")(block) && blockValue(block, "Channel") === caller, { from });
+        const hangups = client.blocks
+          .slice(from)
+          .filter(isEvent("Hangup"))
+          .map((block) => blockValue(block, "Channel"));
+        assert.deepEqual(hangups.sort(), [rung, phone, caller].sort());
+      }, 0.1);
+    },
+  );
+
+  it(
+    "Redirect of both parties into a room plays ConfBridgeJoin; their hangup leaves the room (modeled)",
+    TEST,
+    async () => {
+      await withClient(async (simulator, client) => {
+        const { call, caller, extension } = await upAndWaiting(simulator, client, "blindTransfer");
+        const from = client.blocks.length;
+        client.sendAction([
+          ["Action", "Redirect"],
+          ["ActionID", "c"],
+          ["Channel", caller],
+          ["Context", "from-internal"],
+          ["Exten", "sales-weekly"],
+          ["Priority", "1"],
+          ["ExtraChannel", extension],
+          ["ExtraContext", "from-internal"],
+          ["ExtraExten", "sales-weekly"],
+          ["ExtraPriority", "1"],
+        ]);
+        assert.equal(blockValue(await client.response("c"), "Message"), "Dual Redirect successful");
+        await client.waitFor(
+          (block) => isEvent("ConfBridgeJoin")(block) && blockValue(block, "Channel") === extension,
+          {
+            from,
+          },
+        );
+        const joins = client.blocks.slice(from).filter(isEvent("ConfBridgeJoin"));
+        assert.deepEqual(
+          joins.map((block) => [
+            blockValue(block, "Channel"),
+            blockValue(block, "Conference"),
+            blockValue(block, "BridgeNumChannels"),
+          ]),
+          [
+            [caller, "sales-weekly", "1"],
+            [extension, "sales-weekly", "2"],
+          ],
+        );
+        assert.equal(client.blocks.slice(from).filter(isEvent("Hangup")).length, 0, "nobody is hung up");
+        assert.equal(client.blocks.slice(from).filter(isEvent("BridgeLeave")).length, 2);
+        // No BlindTransfer is awaited any more: the call only ends by a hangup.
+        client.sendAction([
+          ["Action", "Hangup"],
+          ["ActionID", "h"],
+          ["Channel", caller],
+        ]);
+        await call;
+        await client.waitFor((block) => isEvent("Hangup")(block) && blockValue(block, "Channel") === extension, {
+          from,
+        });
+        const tail = client.blocks.slice(from).map((block) => blockValue(block, "Event"));
+        assert.deepEqual(
+          tail.filter((name) => name === "ConfBridgeLeave" || name === "ConfBridgeEnd" || name === "Hangup"),
+          ["ConfBridgeLeave", "Hangup", "ConfBridgeLeave", "ConfBridgeEnd", "Hangup"],
+        );
+      });
+    },
+  );
 
   it("CoreShowChannels lists the live channels as an event list, ExtensionStateList every hint", TEST, async () => {
     await withClient(async (simulator, client) => {

@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { type ExtensionRegistration, extensionName } from "../shared/extension-directory.js";
 import { formatAck, formatError } from "./ami-response.js";
 import type { AmiSession, MessageOutcome } from "./ami-session.js";
+import type { CallIdentities } from "./call-identities.js";
 import type { ChannelTable, LiveChannel } from "./channel-table.js";
 import { type ControlledCalls, channelEvent } from "./controlled-calls.js";
 import { actionHeader } from "./received-action.js";
+import { conferenceBridge, conferenceEvents, dialRedirectEvents } from "./redirect-model.js";
 
 /**
  * The call-control actions of Asterisk 20, answered with its texts (main/manager.c
@@ -15,7 +19,9 @@ import { actionHeader } from "./received-action.js";
  * recorded action (BlindTransfer 14n, Atxfer 15o, Park 21u, ChanSpy Originate 19s) and then
  * plays the rest of its capture. For everything no capture shows, the events are modeled
  * on what Asterisk 20 sends, and marked so below: Hangup's SoftHangupRequest/Hangup, the
- * MusicOnHoldStart of a Redirect to the hold location, the MusicOnHoldStop of a Bridge.
+ * MusicOnHoldStart of a Redirect to the hold location, the MusicOnHoldStop of a Bridge, and a
+ * Redirect into the dialplan of a controlled call (redirect-model.ts): to a phone's number it
+ * cancels the ringing phones and dials that one (Intercept), to a room it enters ConfBridge.
  * The same action on a call that waits for another one is answered, and plays nothing.
  */
 export interface CallActionDeps {
@@ -25,6 +31,13 @@ export interface CallActionDeps {
   readonly holdContext: string;
   /** Names of the channels a Redirect put on music on hold. */
   readonly musicOnHold: Set<string>;
+  /** Where `<extension>,1` Dial()s a phone (Intercept, transfers): the agent's dial context, `from-internal`. */
+  readonly dialContext: string;
+  /** Where `<room>,1` runs ConfBridge(room) (AddToConference): `from-internal` too; a phone's number there dials it. */
+  readonly conferenceContext: string;
+  /** The phones of the directory, which a Redirect to their number dials. */
+  readonly extensions: Readonly<Record<string, ExtensionRegistration>>;
+  readonly identities: CallIdentities;
   readonly logger: Logger;
 }
 
@@ -117,9 +130,53 @@ const redirect: CallActionHandler = async (session, headers, deps) => {
   if (header("Context") === deps.holdContext && header("Exten") === "hold") {
     deps.musicOnHold.add(channel.name);
     await deps.controlled.emit([channelEvent("MusicOnHoldStart", channel, [["Class", "default"]])]);
+    return "keep";
+  }
+  const played = redirectElsewhere(channel, extra, header("Context"), header("Exten"), deps);
+  if (!played && header("Context") !== deps.holdContext) {
+    deps.logger.warn({ session: session.id, exten: header("Exten") }, "simulator plays no events for this Redirect");
   }
   return "keep";
 };
+
+/**
+ * A Redirect into the dialplan (modeled, see redirect-model.ts): to a directory phone's number in
+ * the dial context its Dial() rings and answers that phone (Intercept); to any other extension of
+ * the conference context ConfBridge takes the channels into that room (AddToConference).
+ */
+function redirectElsewhere(
+  channel: LiveChannel,
+  extra: LiveChannel | undefined,
+  context: string,
+  exten: string,
+  deps: CallActionDeps,
+): boolean {
+  const bridges = new Map(deps.channels.bridges());
+  const others = deps.channels.ofCall(channel.linkedid).filter((other) => other.name !== channel.name);
+  if (context === deps.dialContext && Object.hasOwn(deps.extensions, exten) && extra === undefined) {
+    return deps.controlled.takeOver(channel, (nowUs) => {
+      const { counter, uniqueid } = deps.identities.channel("PJSIP", nowUs);
+      const phone = { extension: exten, name: extensionName(exten), counter, uniqueid };
+      const bridge = {
+        id: randomUUID(),
+        type: "basic",
+        technology: "simple_bridge",
+        creator: "<unknown>",
+        name: "<unknown>",
+      };
+      return dialRedirectEvents({ moved: channel, others, context, phone, bridge, bridges, nowUs });
+    });
+  }
+  if (context !== deps.conferenceContext) return false;
+  const moved = extra === undefined ? [channel] : [channel, extra];
+  return deps.controlled.takeOver(channel, (nowUs) => {
+    const known = deps.controlled.roomBridge(exten);
+    const bridge = known ?? conferenceBridge(randomUUID(), exten);
+    const members = deps.controlled.roomSize(exten);
+    for (const member of moved) deps.controlled.joinedRoom(member.name, exten, bridge);
+    return conferenceEvents({ moved, others, context, room: exten, bridge, members, bridges, nowUs });
+  });
+}
 
 const bridge: CallActionHandler = async (session, headers, deps) => {
   const one = deps.channels.get(actionHeader(headers, "Channel1"));

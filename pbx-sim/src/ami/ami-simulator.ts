@@ -37,6 +37,10 @@ export interface AmiSimulatorOptions {
   timeScale?: number;
   /** Where the agent's Hold redirects the held party (`<context>,hold,1` plays music on hold); default "callmesh-hold". */
   holdContext?: string;
+  /** Where a Redirect to a phone's number dials it (the agent's Intercept); default "from-internal". */
+  dialContext?: string;
+  /** Where a Redirect to any other extension enters that ConfBridge room (AddToConference); default "from-internal". */
+  conferenceContext?: string;
   /** extension -> state; default 1001..1012 all "registered". */
   extensions?: Record<string, ExtensionRegistration>;
   /** Asterisk waits 1 s before answering a failed login (default 1000). */
@@ -213,6 +217,10 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
       controlled,
       holdContext: options.holdContext ?? "callmesh-hold",
       musicOnHold: new Set<string>(),
+      dialContext: options.dialContext ?? "from-internal",
+      conferenceContext: options.conferenceContext ?? "from-internal",
+      extensions: config.extensions,
+      identities,
       logger,
     },
     logger,

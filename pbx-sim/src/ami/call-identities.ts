@@ -8,6 +8,8 @@ export interface CallIdentities {
    * as Asterisk's global counters do, and recorded times move to `nowUs`.
    */
   allocate(template: CaptureTemplate, options: { nowUs: number; ringDeltaUs?: number }): CallAllocation;
+  /** One more channel a modeled event creates: its `<tech>/<resource>-<hex8>` counter and Uniqueid, from the same counters. */
+  channel(tech: string, nowUs: number): { readonly counter: number; readonly uniqueid: string };
 }
 
 export function createCallIdentities(bootSec: number): CallIdentities {
@@ -37,6 +39,12 @@ export function createCallIdentities(bootSec: number): CallIdentities {
         firstSipCallId,
         bootSec,
       };
+    },
+    channel(tech, nowUs) {
+      const counter = nextChannel.get(tech) ?? 1;
+      nextChannel.set(tech, counter + 1);
+      const uniqueid = `${Math.floor(nowUs / 1_000_000)}.${nextUniqueid++}`;
+      return { counter, uniqueid };
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { RenderedEvent } from "./call-render.js";
 
 /** The lines every channel event of Asterisk 20 carries about its channel (manager_channels.c), in order. */
-const CHANNEL_KEYS = [
+export const CHANNEL_KEYS = [
   "Channel",
   "ChannelState",
   "ChannelStateDesc",
@@ -34,6 +34,15 @@ export interface LiveChannel {
   readonly bridgeId: string;
 }
 
+/** A bridge as manager_bridges.c prints it (14n's Dial bridge: basic, simple_bridge, no creator or name). */
+export interface BridgeBlock {
+  readonly id: string;
+  readonly type: string;
+  readonly technology: string;
+  readonly creator: string;
+  readonly name: string;
+}
+
 /**
  * The channels that exist on the simulated PBX, learnt from the events it plays: a Newchannel
  * adds one, later events about it refresh its lines, its Hangup removes it. Actions that name a
@@ -52,13 +61,30 @@ export interface ChannelTable {
   remove(name: string): void;
   /** Every live channel, oldest first (CoreShowChannels). */
   all(): LiveChannel[];
+  /** A bridge that exists (BridgeCreate, until BridgeDestroy), by BridgeUniqueid. */
+  bridges(): ReadonlyMap<string, BridgeBlock>;
 }
 
 export function createChannelTable(): ChannelTable {
   const channels = new Map<string, LiveChannel>();
+  const bridges = new Map<string, BridgeBlock>();
   const field = (event: RenderedEvent, key: string) => event.lines.find(([name]) => name === key)?.[1];
   return {
     observe(event) {
+      if (event.event === "BridgeCreate" || event.event === "BridgeDestroy") {
+        const id = field(event, "BridgeUniqueid") ?? "";
+        if (event.event === "BridgeDestroy") bridges.delete(id);
+        else {
+          const [type = "", technology = "", creator = "", name = ""] = [
+            "BridgeType",
+            "BridgeTechnology",
+            "BridgeCreator",
+            "BridgeName",
+          ].map((key) => field(event, key));
+          bridges.set(id, { id, type, technology, creator, name });
+        }
+        return;
+      }
       const name = field(event, "Channel");
       if (name === undefined) return;
       if (event.event === "Hangup") {
@@ -97,5 +123,6 @@ export function createChannelTable(): ChannelTable {
       channels.delete(name);
     },
     all: () => [...channels.values()],
+    bridges: () => bridges,
   };
 }

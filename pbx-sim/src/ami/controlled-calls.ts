@@ -8,7 +8,8 @@ import type { CallIdentities } from "./call-identities.js";
 import { type CallAllocation, type CallValues, type RenderedEvent, renderCall } from "./call-render.js";
 import type { CallTemplates } from "./call-templates.js";
 import type { CaptureTemplate } from "./capture-template.js";
-import type { ChannelTable, LiveChannel } from "./channel-table.js";
+import type { BridgeBlock, ChannelTable, LiveChannel } from "./channel-table.js";
+import { conferenceLeaveEvents } from "./redirect-model.js";
 import { factsOf } from "./simulated-calls.js";
 
 /** The recorded actions a controlled call waits for, each with the capture that shows what it does. */
@@ -52,6 +53,20 @@ export interface ControlledCalls {
   hangup(channel: LiveChannel): Promise<void>;
   /** Plays events made up for an action no capture shows (MusicOnHoldStart…), to every client. */
   emit(events: readonly RenderedEvent[]): Promise<void>;
+  /**
+   * A Redirect took the call of this channel somewhere no capture shows (an intercept, a
+   * conference): what is left of its recording is dropped, and `events` (modeled) play instead,
+   * timed from now. The call then lasts until hung up (or `maxWaitMs` passes, when both parties
+   * hang up). False when the channel's call is none the simulator can redirect (not played by
+   * `play`, or already playing its recorded tail).
+   */
+  takeOver(channel: LiveChannel, events: (nowUs: number) => readonly RenderedEvent[]): boolean;
+  /** Notes a conference member's room, so that its hangup first leaves the room (modeled). */
+  joinedRoom(channelName: string, room: string, bridge: BridgeBlock): void;
+  /** How many channels are in the room now. */
+  roomSize(room: string): number;
+  /** The bridge of a room that has members, if any. */
+  roomBridge(room: string): BridgeBlock | undefined;
 }
 
 export interface ControlledCallsDeps extends CallPlayback<RenderedEvent> {
@@ -61,6 +76,16 @@ export interface ControlledCallsDeps extends CallPlayback<RenderedEvent> {
 }
 
 interface Waiting extends AwaitingCall {
+  end(): void;
+}
+
+/** A call `play` owns until it plays its recorded tail: a Redirect can take it over. */
+interface Owned {
+  /** Stops what is playing for it now (the head, or the modeled events of a take-over). */
+  stop: AbortController;
+  /** Taken over by a Redirect: runs on modeled until hung up. */
+  free: boolean;
+  maxWaitMs: number;
   end(): void;
 }
 
@@ -89,6 +114,10 @@ const hangupLines = [
 
 export function createControlledCalls(deps: ControlledCallsDeps): ControlledCalls {
   const waiting = new Set<Waiting>();
+  /** The calls `play` owns, by Linkedid. */
+  const owned = new Map<string, Owned>();
+  /** Conference members by channel name. */
+  const rooms = new Map<string, { readonly room: string; readonly bridge: BridgeBlock }>();
 
   const templateOf = (scenario: ControlScenario): CaptureTemplate => deps.templates[scenario];
 
@@ -99,21 +128,30 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
     const values: CallValues = { facts: factsOf(template, inboundOverrides(options)) };
     const allocation = deps.identities.allocate(template, { nowUs: nowMicros() });
     const head = renderCall(template, values, allocation).slice(0, control.headEvents);
-    await playCall(head, deps);
     const last = head[head.length - 1];
     const linkedid = head.find((event) => event.event === "Newchannel")?.lines.find(([key]) => key === "Linkedid")?.[1];
-    if (deps.signal.aborted || last === undefined || linkedid === undefined) return;
+    if (last === undefined || linkedid === undefined) return;
 
     let ended: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
-      ended = resolve;
+      ended = () => {
+        if (owned.get(linkedid) === own) owned.delete(linkedid);
+        resolve();
+      };
     });
+    const own: Owned = { stop: new AbortController(), free: false, maxWaitMs: options.maxWaitMs ?? 60_000, end: ended };
+    owned.set(linkedid, own);
+    await playCall(head, stoppable(own));
+    if (own.free) return done;
+    if (deps.signal.aborted || own.stop.signal.aborted) return ended();
     const call: Waiting = {
       scenario,
       linkedid,
       message: control.message,
       proceed(actionId) {
         waiting.delete(call);
+        // The recorded tail plays out as recorded: no Redirect takes it over.
+        owned.delete(linkedid);
         // The wait, in whole seconds like every recorded shift, moves the tail to now.
         const waitedUs = Math.max(0, Math.ceil((nowMicros() - last.atUs) / 1_000_000) * 1_000_000);
         const shifted: CallAllocation = { ...allocation, ringDeltaUs: waitedUs };
@@ -124,13 +162,11 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
       end: ended,
     };
     waiting.add(call);
-    const maxWaitMs = options.maxWaitMs ?? 60_000;
-    const timeout = sleep(maxWaitMs, undefined, { signal: deps.signal }).then(
+    const timeout = sleep(own.maxWaitMs, undefined, { signal: deps.signal }).then(
       async () => {
         if (!waiting.has(call)) return;
-        const first = deps.channels.ofCall(linkedid)[0];
-        if (first !== undefined) await hangup(first);
-        else waiting.delete(call);
+        await hangUpCall(linkedid);
+        waiting.delete(call);
         ended();
       },
       () => ended(),
@@ -139,22 +175,71 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
     await done;
   }
 
+  /** The playback of an owned call, stopped by the simulator's close or by a take-over. */
+  const stoppable = (own: Owned): CallPlayback<RenderedEvent> => ({
+    ...deps,
+    signal: AbortSignal.any([deps.signal, own.stop.signal]),
+  });
+
+  /** Both parties hang up (a call left waiting too long), as a Hangup of its first channel does. */
+  async function hangUpCall(linkedid: string): Promise<void> {
+    const first = deps.channels.ofCall(linkedid)[0];
+    if (first !== undefined) await hangup(first);
+  }
+
+  function takeOver(channel: LiveChannel, events: (nowUs: number) => readonly RenderedEvent[]): boolean {
+    const own = owned.get(channel.linkedid);
+    if (own === undefined) return false;
+    for (const call of waiting) if (call.linkedid === channel.linkedid) waiting.delete(call);
+    own.stop.abort();
+    own.stop = new AbortController();
+    if (!own.free) {
+      own.free = true;
+      const timeout = sleep(own.maxWaitMs, undefined, { signal: deps.signal }).then(
+        async () => {
+          if (owned.get(channel.linkedid) !== own) return;
+          own.stop.abort();
+          await hangUpCall(channel.linkedid);
+          own.end();
+        },
+        () => own.end(),
+      );
+      deps.track(timeout);
+    }
+    void playCall(events(nowMicros()), stoppable(own));
+    return true;
+  }
+
   async function hangup(channel: LiveChannel): Promise<void> {
     for (const call of waiting) {
       if (call.linkedid !== channel.linkedid) continue;
       waiting.delete(call);
       call.end();
     }
+    const free = owned.get(channel.linkedid);
+    free?.stop.abort();
     const others = deps.channels.ofCall(channel.linkedid).filter((other) => other.name !== channel.name);
     deps.channels.remove(channel.name);
     for (const other of others) deps.channels.remove(other.name);
     const events = [
       channelEvent("SoftHangupRequest", channel, [["Cause", "16"]]),
+      ...leaveRoom(channel),
       channelEvent("Hangup", channel, hangupLines),
-      ...others.map((other) => channelEvent("Hangup", other, hangupLines)),
+      ...others.flatMap((other) => [...leaveRoom(other), channelEvent("Hangup", other, hangupLines)]),
     ];
     await deps.broadcast(events);
+    if (free?.free) free.end();
   }
+
+  /** A conference member's ConfBridgeLeave (and the room's end) before its Hangup. */
+  function leaveRoom(channel: LiveChannel): RenderedEvent[] {
+    const member = rooms.get(channel.name);
+    if (member === undefined) return [];
+    rooms.delete(channel.name);
+    return conferenceLeaveEvents(channel, member.room, member.bridge, roomSize(member.room), nowMicros());
+  }
+
+  const roomSize = (room: string) => [...rooms.values()].filter((member) => member.room === room).length;
 
   return {
     play,
@@ -166,5 +251,11 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
     },
     hangup,
     emit: (events) => deps.broadcast(events),
+    takeOver,
+    joinedRoom(channelName, room, bridge) {
+      rooms.set(channelName, { room, bridge });
+    },
+    roomSize,
+    roomBridge: (room) => [...rooms.values()].find((member) => member.room === room)?.bridge,
   };
 }
