@@ -1,4 +1,5 @@
 import { type ChannelFacts, presented, type TrackedCall, type TrackedChannel } from "./ami-call.js";
+import { beginDial, endDial } from "./ami-call-progress.js";
 import type { AmiMessage } from "./ami-message.js";
 import type { CallTrackerContext } from "./ami-tracker-context.js";
 
@@ -118,4 +119,49 @@ export function recoverCall(
     if (far !== undefined) call.answeredUs = far.upUs;
   }
   return call;
+}
+
+/**
+ * A call the tracker kept across a reconnect, as the PBX shows it now (`items` by Uniqueid): a
+ * channel it dialed that went Up while nobody listened answered it meanwhile. CoreShowChannel
+ * tells no answer time, so the answer is the moment the agent saw the channel up (`atUs`), and the
+ * call's one ANSWERED goes out now, as that dial's DialEnd ANSWER would have. True if it changed.
+ */
+export function answerSeenUp(
+  tracker: CallTrackerContext,
+  call: TrackedCall,
+  items: ReadonlyMap<string, AmiMessage>,
+  atUs: number,
+): boolean {
+  let changed = false;
+  for (const [uniqueid, leg] of call.legs) {
+    if (leg.to.hungUp || leg.to.upUs !== undefined || items.get(uniqueid)?.get("ChannelState") !== UP) continue;
+    leg.to.upUs = atUs;
+    changed = true;
+    if (leg.status === "") endDial(tracker, call, atUs, leg, "ANSWER");
+  }
+  return changed;
+}
+
+/**
+ * A channel of a call the tracker kept that appeared while nobody listened. A phone joining a call
+ * nobody answered yet (the next queue member, a redirect's target) rang for it: it is dialed from
+ * the call's first channel, at its creation, and answers the call if it is up (at `atUs`, as
+ * answerSeenUp). Any other channel joins silently, as in a rebuilt call.
+ */
+export function joinSeenChannel(tracker: CallTrackerContext, call: TrackedCall, item: AmiMessage, atUs: number): void {
+  const channel = recoveredChannel(tracker, item, atUs);
+  const phone = channel.extension !== "" && call.answeredUs === undefined && channel.extension !== call.agentExtension;
+  if (!phone) {
+    tracker.addChannel(call, channel);
+    return;
+  }
+  const up = channel.upUs !== undefined;
+  channel.upUs = undefined;
+  tracker.addChannel(call, channel);
+  beginDial(tracker, call, channel.startedUs, call.first.uniqueid, channel, channel.extension, "");
+  const leg = call.legs.get(channel.uniqueid);
+  if (!up || leg === undefined) return;
+  channel.upUs = atUs;
+  if (leg.status === "") endDial(tracker, call, atUs, leg, "ANSWER");
 }

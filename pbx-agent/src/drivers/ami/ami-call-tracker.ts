@@ -10,7 +10,7 @@ import {
 } from "./ami-call.js";
 import { deriveCallId } from "./ami-call-id.js";
 import { buildCallEvent, buildCdr } from "./ami-call-output.js";
-import { groupUnknown, recoverCall, recoveredChannel } from "./ami-call-recovery.js";
+import { answerSeenUp, groupUnknown, joinSeenChannel, recoverCall } from "./ami-call-recovery.js";
 import { restoreCall } from "./ami-call-snapshot.js";
 import { AMI_EVENT_HANDLERS, AMI_IGNORED_EVENTS } from "./ami-event-handlers.js";
 import type { AmiMessage } from "./ami-message.js";
@@ -245,7 +245,7 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     atUs: number,
     callIds: ReadonlyMap<string, string> = new Map(),
   ): ReconcileResult {
-    const present = new Set(items.map((item) => item.get("Uniqueid") ?? ""));
+    const present = new Map(items.map((item) => [item.get("Uniqueid") ?? "", item]));
     const changed = new Set<TrackedCall>();
     let ended = 0;
     for (const call of [...this.#calls.values()]) {
@@ -260,13 +260,15 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
       if (call.liveChannels <= 0) {
         this.endCall(call, atUs);
         ended++;
+      } else if (answerSeenUp(this, call, present, atUs)) {
+        changed.add(call);
       }
     }
     let recovered = 0;
     for (const group of groupUnknown(items, (uniqueid) => this.#callsByChannel.has(uniqueid))) {
       const known = this.#calls.get(group.linkedid);
       if (known !== undefined && !known.ended) {
-        for (const item of group.items) this.addChannel(known, recoveredChannel(this, item, atUs));
+        for (const item of group.items) joinSeenChannel(this, known, item, atUs);
         changed.add(known);
         continue;
       }

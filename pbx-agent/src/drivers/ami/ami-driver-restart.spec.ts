@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, afterEach, describe, it } from "node:test";
 import { type CallEvent, CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import { pino } from "pino";
 import { readStateFile } from "../call-state-file.js";
@@ -26,6 +27,17 @@ function capture01a(): { head: string; tail: string } {
     if (block.startsWith("Event: BridgeEnter")) cut = index + 1;
   });
   return { head: blocks.slice(0, cut).join(""), tail: blocks.slice(cut).join("") };
+}
+
+/** ast-real-01a while 1001 still rings (cut at its channel going Up), and what follows the talk (its hangup). */
+function capture01aRinging(): { ringing: string; hangup: string } {
+  const text = readCapture("ast-real-01a-inbound-answered-A.txt").toString("utf8");
+  const blocks = text
+    .slice(text.indexOf("\r\n") + 2)
+    .split(/(?<=\r\n\r\n)/)
+    .filter((block) => block.startsWith("Event: ") && !/^Event: (FullyBooted|SuccessfulAuth)\r/.test(block));
+  const up = blocks.findIndex((block) => block.startsWith("Event: Newstate\r") && block.includes("ChannelState: 6\r"));
+  return { ringing: blocks.slice(0, up).join(""), hangup: capture01a().tail };
 }
 
 /** CoreShowChannels' answer: the call's two channels, Up, or no channel. */
@@ -77,6 +89,7 @@ describe("AMI driver across a restart", { timeout: 10_000 }, () => {
       logger,
       stateDir,
       cdrGraceMs: 50,
+      reconnectDelayMs: 10,
     });
     drivers.push(driver);
     const events: CallEvent[] = [];
@@ -121,6 +134,55 @@ describe("AMI driver across a restart", { timeout: 10_000 }, () => {
     assert.equal(second.cdrs[0]?.talkSeconds, 3);
     assert.deepEqual(second.cdrs[0]?.answeredAt, before.find((e) => e.kind === CallEventKind.ANSWERED)?.answeredAt);
     await until(() => !existsSync(file), "the state dropped after the Cdr");
+  });
+
+  it("a call ringing when the PBX connection dropped and answered meanwhile gets one ANSWERED at the login, then its HANGUP and Cdr", async () => {
+    const { server, events, cdrs } = await boot(join(root, `d${++dirs}`), false);
+    const { ringing, hangup } = capture01aRinging();
+    server.push(ringing);
+    await until(() => events.some((event) => event.kind === CallEventKind.RINGING), "ringing");
+    // 1001 answers while the agent is away: Asterisk shows both channels Up, with no answer time.
+    server.respond("CoreShowChannels", (action) => channelList(action.actionId, true));
+    const droppedMs = Date.now();
+    server.dropAll();
+    await server.waitForConnection(2);
+    await until(() => events.some((event) => event.kind === CallEventKind.ANSWERED), "ANSWERED after the login");
+    const answered = events.find((event) => event.kind === CallEventKind.ANSWERED);
+    assert.equal(answered?.extension, "1001");
+    const answeredMs = Number(answered?.answeredAt?.seconds ?? 0n) * 1000 + (answered?.answeredAt?.nanos ?? 0) / 1e6;
+    assert.ok(answeredMs >= droppedMs - 1 && answeredMs <= Date.now(), "answered when the agent saw it up");
+    server.push(hangup);
+    await until(() => cdrs.length === 1, "the Cdr");
+    assert.deepEqual(
+      events.map((event) => [CallEventKind[event.kind], event.sequence]),
+      [
+        ["RINGING", 1],
+        ["ANSWERED", 2],
+        ["HANGUP", 3],
+      ],
+    );
+    assert.equal(cdrs[0]?.answeredBy, "1001");
+    assert.equal(CallStatus[cdrs[0]?.status ?? 0], "SUCCESS");
+    assert.deepEqual(cdrs[0]?.answeredAt, answered?.answeredAt);
+  });
+
+  it("a call ringing when the PBX connection dropped and gone at the login ends with its one HANGUP", async () => {
+    const { server, events, cdrs } = await boot(join(root, `d${++dirs}`), false);
+    server.push(capture01aRinging().ringing);
+    await until(() => events.some((event) => event.kind === CallEventKind.RINGING), "ringing");
+    server.dropAll();
+    await server.waitForConnection(2);
+    await until(() => cdrs.length === 1, "the Cdr");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(
+      events.map((event) => [CallEventKind[event.kind], event.sequence]),
+      [
+        ["RINGING", 1],
+        ["HANGUP", 2],
+      ],
+    );
+    assert.equal(cdrs.length, 1);
+    assert.equal(cdrs[0]?.answeredAt, undefined);
   });
 
   it("a corrupt state file is reported, set aside, and its call rebuilt from the PBX alone", async () => {
