@@ -3,10 +3,10 @@ import { describe, it } from "node:test";
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
-import type { LiveChannel } from "./esl-call-recovery.js";
+import { answeredUsOfDump, type LiveChannel } from "./esl-call-recovery.js";
 import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
-import { readEslCapture } from "./esl-capture-fixture.js";
+import { eventInvariantProblems, readEslCapture } from "./esl-capture-fixture.js";
 import { createEslSessionNormalizer } from "./esl-normalizer.js";
 
 const logger = createLogger("esl-call-recovery-spec", "silent");
@@ -16,6 +16,12 @@ function split01a(): { head: Buffer; tail: Buffer } {
   const bytes = readEslCapture("fs-real-01a-inbound-answered-A.txt");
   const cut = bytes.lastIndexOf("Content-Length:", bytes.indexOf("Event-Name: CHANNEL_HANGUP\n"));
   return { head: bytes.subarray(0, cut), tail: bytes.subarray(cut) };
+}
+
+/** fs-real-01a while 1001 still rings: cut before its CHANNEL_ANSWER. */
+function ringing01a(): Buffer {
+  const bytes = readEslCapture("fs-real-01a-inbound-answered-A.txt");
+  return bytes.subarray(0, bytes.lastIndexOf("Content-Length:", bytes.indexOf("Event-Name: CHANNEL_ANSWER\n")));
 }
 
 function tracked(states?: Map<string, unknown>): {
@@ -79,7 +85,7 @@ describe("ESL recovery from show channels", () => {
     const after = tracked();
     after.tracker.beginRecovery();
     const outcome = after.tracker.recover(channelsOf(before.tracker), true);
-    assert.deepEqual(outcome, { adopted: 1, ended: 0 });
+    assert.deepEqual(outcome, { adopted: 1, answered: 0, ended: 0 });
     assert.deepEqual(after.outputs, []);
     const [call] = after.tracker.liveCalls();
     assert.equal(call?.callId, answered?.callId);
@@ -103,14 +109,14 @@ describe("ESL recovery from show channels", () => {
     const session = tracked();
     session.push(head);
     session.tracker.beginRecovery();
-    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, ended: 1 });
+    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, answered: 0, ended: 1 });
     assert.deepEqual(
       events(session.outputs).map((event) => event.kind),
       [CallEventKind.RINGING, CallEventKind.ANSWERED, CallEventKind.HANGUP],
     );
     assert.equal(cdrs(session.outputs).length, 1);
     session.tracker.beginRecovery();
-    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, ended: 0 });
+    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, answered: 0, ended: 0 });
     assert.equal(cdrs(session.outputs).length, 1);
   });
 
@@ -126,7 +132,7 @@ describe("ESL recovery from show channels", () => {
       [CallEventKind.RINGING, CallEventKind.ANSWERED],
     );
     session.tracker.beginRecovery();
-    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), false), { adopted: 0, ended: 0 });
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), false), { adopted: 0, answered: 0, ended: 0 });
     assert.equal(events(session.outputs).length, 2);
   });
 
@@ -157,7 +163,7 @@ describe("ESL recovery from show channels", () => {
     const after = tracked(states);
     assert.deepEqual(after.tracker.restore(states), { restored: 1, unusable: [] });
     after.tracker.beginRecovery();
-    assert.deepEqual(after.tracker.recover(channelsOf(before.tracker), true), { adopted: 0, ended: 0 });
+    assert.deepEqual(after.tracker.recover(channelsOf(before.tracker), true), { adopted: 0, answered: 0, ended: 0 });
     after.push(tail);
     const [hangup] = events(after.outputs);
     assert.deepEqual(
@@ -184,7 +190,7 @@ describe("ESL recovery from show channels", () => {
     const after = tracked(states);
     after.tracker.restore(states);
     after.tracker.beginRecovery();
-    assert.deepEqual(after.tracker.recover([], true), { adopted: 0, ended: 1 });
+    assert.deepEqual(after.tracker.recover([], true), { adopted: 0, answered: 0, ended: 1 });
     assert.deepEqual(
       events(after.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
       [[3, "HANGUP"]],
@@ -193,6 +199,70 @@ describe("ESL recovery from show channels", () => {
     assert.equal(cdr?.answeredBy, "1001");
     assert.equal(cdr?.legs.length, 2);
     assert.deepEqual(cdr?.rungExtensions, ["1001"]);
+  });
+
+  it("a call ringing when the session dropped and answered meanwhile gets one ANSWERED at FreeSWITCH's answer time", () => {
+    const { head, tail } = split01a();
+    // What FreeSWITCH has at the login: both legs up, with their answer times (uuid_dump).
+    const pbx = tracked();
+    pbx.push(head);
+    const session = tracked();
+    session.push(ringing01a());
+    assert.deepEqual(
+      events(session.outputs).map((event) => event.kind),
+      [CallEventKind.RINGING],
+    );
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), false), { adopted: 0, answered: 1, ended: 0 });
+    const [, answered] = events(session.outputs);
+    const [, seen] = events(pbx.outputs);
+    assert.equal(answered?.kind, CallEventKind.ANSWERED);
+    assert.equal(answered?.extension, "1001");
+    assert.deepEqual(answered?.answeredAt, seen?.answeredAt, "FreeSWITCH's own answer time");
+    // A second login finds it answered already: no second ANSWERED.
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), false), { adopted: 0, answered: 0, ended: 0 });
+    session.push(tail);
+    assert.deepEqual(
+      events(session.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
+      [
+        [1, "RINGING"],
+        [2, "ANSWERED"],
+        [3, "HANGUP"],
+      ],
+    );
+    const [cdr] = cdrs(session.outputs);
+    assert.equal(cdr?.answeredBy, "1001");
+    assert.equal(cdr?.talkSeconds, 3);
+    assert.deepEqual(eventInvariantProblems(session.outputs), []);
+  });
+
+  it("a call ringing when the session dropped and gone at the login ends with its one HANGUP", () => {
+    const session = tracked();
+    session.push(ringing01a());
+    session.tracker.beginRecovery();
+    assert.deepEqual(session.tracker.recover([], false), { adopted: 0, answered: 0, ended: 1 });
+    assert.deepEqual(
+      events(session.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
+      [
+        [1, "RINGING"],
+        [2, "HANGUP"],
+      ],
+    );
+    assert.equal(cdrs(session.outputs).length, 1);
+    assert.equal(cdrs(session.outputs)[0]?.answeredAt, undefined);
+    assert.deepEqual(eventInvariantProblems(session.outputs), []);
+  });
+
+  it("reads the answer time from uuid_dump: Caller-Channel-Answered-Time, else answer_uepoch or answer_epoch", () => {
+    assert.equal(answeredUsOfDump({ "Caller-Channel-Answered-Time": "1796126908160682" }), 1796126908160682);
+    assert.equal(
+      answeredUsOfDump({ "Caller-Channel-Answered-Time": "0", variable_answer_uepoch: "1796126908160682" }),
+      1796126908160682,
+    );
+    assert.equal(answeredUsOfDump({ variable_answer_epoch: "1796126908" }), 1796126908000000);
+    assert.equal(answeredUsOfDump({ "Caller-Channel-Answered-Time": "0", variable_answer_epoch: "0" }), undefined);
+    assert.equal(answeredUsOfDump(undefined), undefined);
   });
 
   it("a state that is not an ESL call's is reported unusable", () => {
@@ -210,7 +280,7 @@ describe("ESL recovery from show channels", () => {
     const session = tracked();
     session.tracker.beginRecovery();
     session.push(head);
-    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), true), { adopted: 0, ended: 0 });
+    assert.deepEqual(session.tracker.recover(channelsOf(pbx.tracker), true), { adopted: 0, answered: 0, ended: 0 });
     assert.deepEqual(
       events(session.outputs).map((event) => [event.sequence, CallEventKind[event.kind]]),
       [

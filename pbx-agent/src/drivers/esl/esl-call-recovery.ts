@@ -1,7 +1,7 @@
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { TrackedCall } from "./esl-call.js";
 import { EslEvent } from "./esl-event.js";
-import type { EslTrackerContext } from "./esl-event-handlers.js";
+import { answerLeg, type EslTrackerContext } from "./esl-event-handlers.js";
 import { describeLeg, type TrackedLeg } from "./esl-leg.js";
 
 /**
@@ -49,6 +49,23 @@ export function parseShowChannels(text: string): Omit<LiveChannel, "answeredUs" 
   });
 }
 
+/**
+ * When a channel answered, from its `uuid_dump`: `Caller-Channel-Answered-Time` (µs, 0 while it has
+ * not), else its `answer_uepoch` / `answer_epoch` variables where this FreeSWITCH sets them before
+ * the hangup; undefined when none says it answered.
+ */
+export function answeredUsOfDump(dump: Readonly<Record<string, string>> | undefined): number | undefined {
+  for (const [name, scale] of [
+    ["Caller-Channel-Answered-Time", 1],
+    ["variable_answer_uepoch", 1],
+    ["variable_answer_epoch", 1_000_000],
+  ] as const) {
+    const value = Number(dump?.[name]);
+    if (Number.isFinite(value) && value > 0) return value * scale;
+  }
+  return undefined;
+}
+
 /** The channel as the event a leg is described from (describeLeg reads the same headers). */
 function asEvent(channel: LiveChannel): EslEvent {
   const headers = new Map<string, string>([
@@ -70,6 +87,8 @@ function asEvent(channel: LiveChannel): EslEvent {
 export interface RecoveryOutcome {
   /** Calls rebuilt from FreeSWITCH's channels that the tracker did not know. */
   adopted: number;
+  /** Known calls that were answered while the agent was not listening: answered now. */
+  answered: number;
   /** Known calls whose last legs went while the agent was not listening: ended now. */
   ended: number;
 }
@@ -103,6 +122,8 @@ export function adoptLiveCalls(context: EslTrackerContext, channels: readonly Li
       leg.answeredUs = channel.answeredUs;
       return leg;
     };
+    // A known call's own state says what went out of it (a restored one's too): its new legs are news.
+    const tell = !silent || known !== undefined;
     let call = known;
     if (call === undefined) {
       const first = legOf(firstChannel);
@@ -133,16 +154,46 @@ export function adoptLiveCalls(context: EslTrackerContext, channels: readonly Li
         call.trunkDialed = true;
         if (call.trunk === "") call.trunk = leg.trunk;
       }
-      if (!silent) context.emit(call, CallEventKind.RINGING, leg.startedUs, leg);
+      if (tell) context.emit(call, CallEventKind.RINGING, leg.startedUs, leg);
       if (leg.answeredUs === undefined || call.answeredUs !== undefined) continue;
       if (leg.extension !== "") call.answeredExtensions.add(leg.extension);
       call.answeredUs = leg.answeredUs;
       call.answeredBy = leg.extension;
       call.connectedTo = leg.extension || leg.destination;
-      if (!silent) context.emit(call, CallEventKind.ANSWERED, leg.answeredUs, leg);
+      if (tell) context.emit(call, CallEventKind.ANSWERED, leg.answeredUs, leg);
     }
   }
   return adopted;
+}
+
+/**
+ * Known calls whose legs FreeSWITCH still has but that answered while the agent was not listening
+ * (a call ringing when the session dropped): each such leg answers now, at the answer time
+ * FreeSWITCH keeps for it, so the call's one ANSWERED goes out (named by that leg) as its
+ * CHANNEL_ANSWER would have. Returns how many calls were answered so.
+ */
+export function answerKnownCalls(
+  context: EslTrackerContext,
+  known: readonly TrackedCall[],
+  channels: readonly LiveChannel[],
+): number {
+  const answeredAt = new Map(
+    channels.flatMap((channel) => (channel.answeredUs === undefined ? [] : [[channel.uuid, channel.answeredUs]])),
+  );
+  let answered = 0;
+  for (const call of known) {
+    if (call.ended) continue;
+    const before = call.answeredUs;
+    for (const leg of [...call.legs.values()].sort(
+      (a, b) => (answeredAt.get(a.uuid) ?? 0) - (answeredAt.get(b.uuid) ?? 0),
+    )) {
+      const atUs = answeredAt.get(leg.uuid);
+      if (atUs !== undefined && leg.answeredUs === undefined && leg.hungUpUs === undefined)
+        answerLeg(context, call, leg, atUs);
+    }
+    if (before === undefined && call.answeredUs !== undefined) answered++;
+  }
+  return answered;
 }
 
 /**

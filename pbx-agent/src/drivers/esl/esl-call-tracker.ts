@@ -4,7 +4,13 @@ import type { CallOutput } from "../../ports/pbx-driver.js";
 import { type OriginateExpectation, TrackedCall } from "./esl-call.js";
 import { deriveEslCallId } from "./esl-call-id.js";
 import { buildCallEvent, buildCdr } from "./esl-call-output.js";
-import { adoptLiveCalls, endVanishedCalls, type LiveChannel, type RecoveryOutcome } from "./esl-call-recovery.js";
+import {
+  adoptLiveCalls,
+  answerKnownCalls,
+  endVanishedCalls,
+  type LiveChannel,
+  type RecoveryOutcome,
+} from "./esl-call-recovery.js";
 import { restoreEslCall } from "./esl-call-snapshot.js";
 import type { EslEvent } from "./esl-event.js";
 import { ESL_EVENT_HANDLERS, type EslTrackerContext, type IgnoreReason } from "./esl-event-handlers.js";
@@ -98,7 +104,8 @@ export interface EslCallTracker {
   /**
    * What FreeSWITCH has now (`show channels as json`): calls the tracker does not know are
    * rebuilt (silently when `silent`, the agent having just started), the queued events are
-   * handled, and calls known before the login whose legs FreeSWITCH no longer has end now.
+   * handled, calls known before the login that answered meanwhile are answered now, and those
+   * whose legs FreeSWITCH no longer has end now.
    */
   recover(channels: readonly LiveChannel[] | undefined, silent: boolean): RecoveryOutcome;
   readonly activeCalls: number;
@@ -188,10 +195,12 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     );
     const untold = channels?.filter((channel) => !created.has(channel.uuid));
     const adopted = untold === undefined ? 0 : adoptLiveCalls(this, untold, silent);
+    // Before the queued events: they come after the answer that happened while nobody listened.
+    const answered = channels === undefined ? 0 : answerKnownCalls(this, recovery?.known ?? [], channels);
     for (const event of recovery?.queued ?? []) this.handle(event);
     const live = new Set(channels?.map((channel) => channel.uuid));
     const ended = channels === undefined ? 0 : endVanishedCalls(this, recovery?.known ?? [], live);
-    return { adopted, ended };
+    return { adopted, answered, ended };
   }
 
   handle(event: EslEvent): void {

@@ -11,7 +11,7 @@ import { createDriverReadiness, type DriverReadiness } from "../driver-readiness
 import { createIntervalTicker, type IntervalTicker } from "../interval-ticker.js";
 import { createListenerFanOut, type ListenerFanOut } from "../listener-fan-out.js";
 import { type EslControlDialplan, runEslCallControl } from "./esl-call-control.js";
-import { type LiveChannel, parseShowChannels } from "./esl-call-recovery.js";
+import { answeredUsOfDump, type LiveChannel, parseShowChannels } from "./esl-call-recovery.js";
 import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker, type EslCallTrackerStats } from "./esl-call-tracker.js";
 import { createEslConnection, type EslConnection, type EslConnectionStats } from "./esl-connection.js";
@@ -297,9 +297,8 @@ class EslPbxDriver implements EslDriver {
       for (const row of rows) {
         // answer_uepoch is set only at hangup: the answer time is in the channel's data.
         const dump = await this.#dump(row.uuid);
-        const answered = Number(dump?.["Caller-Channel-Answered-Time"]);
         const callId = dump?.[`variable_${CALL_ID_VARIABLE}`];
-        channels.push({ ...row, answeredUs: answered > 0 ? answered : undefined, callId: callId || undefined });
+        channels.push({ ...row, answeredUs: answeredUsOfDump(dump), callId: callId || undefined });
       }
     } catch (error) {
       this.#log.warn({ err: error }, "show channels failed; calls in progress not recovered");

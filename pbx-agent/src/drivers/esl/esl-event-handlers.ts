@@ -130,7 +130,7 @@ function adoptBridgeHistory(tracker: EslTrackerContext, call: TrackedCall, leg: 
   };
   tracker.addLeg(call, partner, "dialed");
   onDialed(tracker, call, partner, partner.startedUs);
-  answered(tracker, call, partner, bridgedUs);
+  answerLeg(tracker, call, partner, bridgedUs);
   // Nothing more will come for it than for the caller: it ends with the caller.
   partner.hungUpUs = event.micros("variable_end_uepoch") ?? tracker.timeOf(event);
   partner.completedUs = partner.hungUpUs;
@@ -229,7 +229,7 @@ function onDialed(tracker: EslTrackerContext, call: TrackedCall, leg: TrackedLeg
 
 function onAnswer(tracker: EslTrackerContext, event: EslEvent): void {
   const found = channelLeg(tracker, event);
-  if (found !== undefined) answered(tracker, found.call, found.leg, tracker.timeOf(event));
+  if (found !== undefined) answerLeg(tracker, found.call, found.leg, tracker.timeOf(event));
 }
 
 /**
@@ -237,7 +237,7 @@ function onAnswer(tracker: EslTrackerContext, event: EslEvent): void {
  * voicemail picking it up) does not answer the call; a click-to-call's first leg is the
  * agent picking up. The first other party to answer is who answered the call.
  */
-function answered(tracker: EslTrackerContext, call: TrackedCall, leg: TrackedLeg, atUs: number): void {
+export function answerLeg(tracker: EslTrackerContext, call: TrackedCall, leg: TrackedLeg, atUs: number): void {
   if (leg.answeredUs !== undefined) return;
   leg.answeredUs = atUs;
   if (leg.role === "monitor") return;
@@ -285,7 +285,7 @@ function onBridge(tracker: EslTrackerContext, event: EslEvent): void {
     // Picked up before anyone answered: the pickup answers the call.
     partner.role = "dialed";
     partner.answeredUs = undefined;
-    answered(tracker, call, partner, at);
+    answerLeg(tracker, call, partner, at);
     return;
   }
   const party = partner.extension || (partner.trunk !== "" ? partner.destination : "");
@@ -372,7 +372,7 @@ function onHangupComplete(tracker: EslTrackerContext, event: EslEvent): void {
   const at = tracker.timeOf(event);
   // A leg whose ANSWER went unseen (the agent started mid-call) still answered.
   const answeredAt = event.micros("variable_answer_uepoch");
-  if (leg.answeredUs === undefined && answeredAt !== undefined) answered(tracker, call, leg, answeredAt);
+  if (leg.answeredUs === undefined && answeredAt !== undefined) answerLeg(tracker, call, leg, answeredAt);
   leg.hungUpUs ??= event.micros("variable_end_uepoch") ?? at;
   recordCause(leg, event);
   const billsec = Number(event.variable("billsec"));
