@@ -265,6 +265,38 @@ describe("ESL recovery from show channels", () => {
     assert.equal(answeredUsOfDump(undefined), undefined);
   });
 
+  it("an agent restarted while a supervisor listens finds them again: a monitor leg, their Spy's session by its id", () => {
+    const supervisor = "0a497175-6c11-4efb-a185-2db851a1c928";
+    const spied = "08ae2cec-b36f-476d-9659-f670af6e879b";
+    const spyCallId = "5f0c7e2a-2b1d-4c8e-9a47-0d3e6b1f8c21";
+    // fs-real-19s cut before the supervisor's CHANNEL_HANGUP: 1005 eavesdrops on 1001's leg.
+    const bytes = readEslCapture("fs-real-19s-eavesdrop-A.txt");
+    const cut = bytes.lastIndexOf("Content-Length:", bytes.indexOf("Event-Name: CHANNEL_HANGUP\n"));
+    const before = tracked();
+    before.push(bytes.subarray(0, cut));
+    // As show channels and uuid_dump tell them: the supervisor's leg is a call_uuid of its own,
+    // runs eavesdrop on 1001's leg, and carries the driver's spy_call_id.
+    const channels = channelsOf(before.tracker).map((channel) =>
+      channel.uuid === supervisor
+        ? { ...channel, callUuid: supervisor, callId: spyCallId, application: { name: "eavesdrop", data: spied } }
+        : channel,
+    );
+    assert.equal(channels.length, 3);
+    const after = tracked();
+    after.tracker.beginRecovery();
+    assert.deepEqual(after.tracker.recover(channels, true), { adopted: 1, answered: 0, ended: 0 });
+    assert.equal(after.tracker.liveCalls().length, 1, "no call of the supervisor's own");
+    assert.equal(after.tracker.findSpySession(spyCallId)?.leg?.uuid, supervisor);
+    after.push(bytes.subarray(cut));
+    assert.equal(after.tracker.findSpySession(spyCallId), undefined, "over once the supervisor hung up");
+    assert.deepEqual(
+      events(after.outputs).map((event) => CallEventKind[event.kind]),
+      ["HANGUP"],
+    );
+    assert.equal(cdrs(after.outputs).length, 1);
+    assert.equal(cdrs(after.outputs)[0]?.answeredBy, "1001");
+  });
+
   it("a state that is not an ESL call's is reported unusable", () => {
     const session = tracked();
     assert.deepEqual(session.tracker.restore(new Map([["x", { v: 9 }]])), {

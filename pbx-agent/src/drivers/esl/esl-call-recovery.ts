@@ -1,7 +1,7 @@
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { TrackedCall } from "./esl-call.js";
 import { EslEvent } from "./esl-event.js";
-import { answerLeg, type EslTrackerContext } from "./esl-event-handlers.js";
+import { answerLeg, type EslTrackerContext, MONITOR_APPLICATIONS } from "./esl-event-handlers.js";
 import { describeLeg, type TrackedLeg } from "./esl-leg.js";
 
 /**
@@ -24,8 +24,16 @@ export interface LiveChannel {
   readonly callUuid: string;
   /** `answer_uepoch`, when it answered. */
   readonly answeredUs: number | undefined;
-  /** `callmesh_call_id` of a click-to-call's first leg. */
+  /** `callmesh_call_id` of a click-to-call's first leg, or of a Spy's supervisor leg. */
   readonly callId: string | undefined;
+  /** What the channel runs now (uuid_dump's `variable_current_application` and its data), when known. */
+  readonly application?: { readonly name: string; readonly data: string } | undefined;
+}
+
+/** A supervisor's leg: it runs eavesdrop (or three_way…) on the leg its application's data names. */
+function monitoredLeg(channel: LiveChannel): string | undefined {
+  const application = channel.application;
+  return application !== undefined && MONITOR_APPLICATIONS.has(application.name) ? application.data.trim() : undefined;
 }
 
 /** `show channels as json`'s rows (`{"row_count": 0}` when there are none) as LiveChannels, without the getvar facts. */
@@ -105,6 +113,8 @@ export function adoptLiveCalls(context: EslTrackerContext, channels: readonly Li
   const groups = new Map<string, LiveChannel[]>();
   for (const channel of channels) {
     if (channel.uuid === "" || context.callOfLeg(channel.uuid) !== undefined) continue;
+    // A supervisor listening to a call is a monitor leg of that call (adoptSupervisors), no call of its own.
+    if (monitoredLeg(channel) !== undefined) continue;
     const group = groups.get(channel.callUuid) ?? [];
     group.push(channel);
     groups.set(channel.callUuid, group);
@@ -164,6 +174,29 @@ export function adoptLiveCalls(context: EslTrackerContext, channels: readonly Li
     }
   }
   return adopted;
+}
+
+/**
+ * Supervisors' legs FreeSWITCH has (after adoptLiveCalls, so the calls they listen to are known):
+ * each becomes a monitor leg of the call it eavesdrops on, as its eavesdrop would have made it, and
+ * one carrying a spy_call_id (the driver's Spy, before an agent restart) is that session again.
+ */
+export function adoptSupervisors(context: EslTrackerContext, channels: readonly LiveChannel[]): void {
+  const nowUs = Date.now() * 1000;
+  for (const channel of channels) {
+    const target = monitoredLeg(channel);
+    if (target === undefined || channel.uuid === "") continue;
+    let leg = context.callOfLeg(channel.uuid)?.legs.get(channel.uuid);
+    if (leg === undefined) {
+      const call = context.callOfLeg(target);
+      if (call === undefined) continue;
+      leg = describeLeg(asEvent(channel), channel.uuid, nowUs, context.plan);
+      leg.answeredUs = channel.answeredUs;
+      context.addLeg(call, leg, "monitor");
+    }
+    if (leg.role === "monitor" && channel.callId !== undefined)
+      context.adoptSpy(channel.callId, leg.uuid, leg.extension);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { deriveEslCallId } from "./esl-call-id.js";
 import { buildCallEvent, buildCdr } from "./esl-call-output.js";
 import {
   adoptLiveCalls,
+  adoptSupervisors,
   answerKnownCalls,
   endVanishedCalls,
   type LiveChannel,
@@ -195,6 +196,7 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     );
     const untold = channels?.filter((channel) => !created.has(channel.uuid));
     const adopted = untold === undefined ? 0 : adoptLiveCalls(this, untold, silent);
+    if (untold !== undefined) adoptSupervisors(this, untold);
     // Before the queued events: they come after the answer that happened while nobody listened.
     const answered = channels === undefined ? 0 : answerKnownCalls(this, recovery?.known ?? [], channels);
     for (const event of recovery?.queued ?? []) this.handle(event);
@@ -312,6 +314,10 @@ class CallTracker implements EslCallTracker, EslTrackerContext {
     if (spy === undefined || spy.legUuid !== undefined) return false;
     spy.legUuid = legUuid;
     return true;
+  }
+
+  adoptSpy(spyCallId: string, legUuid: string, supervisor: string): void {
+    this.#spies.set(spyCallId, { supervisor, expiresMs: Number.POSITIVE_INFINITY, legUuid });
   }
 
   expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined {

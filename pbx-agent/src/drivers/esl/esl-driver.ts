@@ -286,7 +286,7 @@ class EslPbxDriver implements EslDriver {
 
   /**
    * On every login: `api show channels as json`, and for each channel `uuid_dump <uuid> json`
-   * (its answer time, a click-to-call's callmesh_call_id), then the tracker merges that with
+   * (its answer time, a click-to-call's or a Spy's callmesh_call_id, what it runs: a supervisor's eavesdrop), then the tracker merges that with
    * what it knows (esl-call-recovery.ts). The events that came meanwhile are handled after.
    */
   async #recover(silent: boolean): Promise<void> {
@@ -298,7 +298,15 @@ class EslPbxDriver implements EslDriver {
         // answer_uepoch is set only at hangup: the answer time is in the channel's data.
         const dump = await this.#dump(row.uuid);
         const callId = dump?.[`variable_${CALL_ID_VARIABLE}`];
-        channels.push({ ...row, answeredUs: answeredUsOfDump(dump), callId: callId || undefined });
+        const application = dump?.variable_current_application;
+        channels.push({
+          ...row,
+          answeredUs: answeredUsOfDump(dump),
+          callId: callId || undefined,
+          application: application
+            ? { name: application, data: dump?.variable_current_application_data ?? "" }
+            : undefined,
+        });
       }
     } catch (error) {
       this.#log.warn({ err: error }, "show channels failed; calls in progress not recovered");

@@ -20,6 +20,8 @@ export interface EslTrackerContext {
   takeExpectation(callId: string): OriginateExpectation | undefined;
   /** `callId` is a Spy's spy_call_id the driver expects: the leg becomes that supervision session's (once). */
   claimSpy(callId: string, legUuid: string): boolean;
+  /** A supervisor's leg found on FreeSWITCH carrying a spy_call_id (a restarted agent): that session again. */
+  adoptSpy(spyCallId: string, legUuid: string, supervisor: string): void;
   /** The expected click-to-call an originate's echo is: by its bgapi Job-UUID, else by extension and destination. */
   expectedCallId(echo: { jobUuid?: string; extension: string; destination: string }): string | undefined;
   /** Originates whose role is not known yet, oldest first. */
@@ -64,7 +66,7 @@ export const ESL_EVENT_HANDLERS: ReadonlyMap<string, EslEventHandler> = new Map(
 ]);
 
 /** Applications that make an originate a listener on another call, not a call of its own. */
-const MONITOR_APPLICATIONS = new Set(["eavesdrop", "three_way", "userspy"]);
+export const MONITOR_APPLICATIONS = new Set(["eavesdrop", "three_way", "userspy"]);
 /** Applications that make an originate's phone take another call that rings (it answers that call). */
 const PICKUP_APPLICATIONS = new Set(["intercept"]);
 
