@@ -1,16 +1,12 @@
 // The same path as system.test.ts with FreeSWITCH: simulated event socket (real FreeSWITCH
 // 1.10 recordings) → pbx-agent's ESL driver → gateway → event log → cdr-service → CRM API.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
-import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
 import { type EslSimulator, startEslSimulator } from "@callmesh/pbx-sim/esl/esl-simulator.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { eventually } from "./support/processes.js";
-import { postJson, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+import { postJson, startTestServer, type TestServer } from "./support/server.js";
+import { startTestAgent, type TestAgent } from "./support/test-agent.js";
 
 const clickToCall = "callmesh.crm.v1.CallService/ClickToCall";
 const listCdrs = "callmesh.crm.v1.CdrService/ListCdrs";
@@ -20,8 +16,7 @@ type Json = Record<string, unknown>;
 describe("the system on FreeSWITCH, end to end", () => {
   let server: TestServer;
   let sim: EslSimulator;
-  let agent: RunningAgent;
-  let spoolDir: string;
+  let testAgent: TestAgent;
   const cdrs = async () => ((await postJson(server.url, listCdrs, {})).json.cdrs ?? []) as Json[];
 
   before(async () => {
@@ -33,29 +28,13 @@ describe("the system on FreeSWITCH, end to end", () => {
       extensions: { "1001": "answers", "1002": "unregistered" },
       logger: createLogger("pbx-sim", "silent"),
     });
-    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = await startAgent(
-      parseAgentConfig({
-        PBX_KIND: "freeswitch",
-        ESL_PORT: String(sim.port),
-        ESL_PASSWORD: "s3cret",
-        CALLMESH_AGENT_OPS_PORT: "0",
-        CALLMESH_GATEWAY_URL: server.url,
-        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-        CALLMESH_AGENT_ID: testCredentials.agentId,
-        CALLMESH_SPOOL_DIR: spoolDir,
-      }),
-      { logger: createLogger("pbx-agent", "silent") },
-    );
-    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+    testAgent = await startTestAgent(server, { kind: "freeswitch", port: sim.port, password: "s3cret" });
   });
 
   after(async () => {
-    await agent?.stop();
+    await testAgent?.dispose();
     await sim?.close();
     await server?.stop();
-    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   it("stores an inbound answered call as one CDR with the right parties and direction", async () => {

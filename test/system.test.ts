@@ -1,19 +1,14 @@
 // The walking skeleton end to end: simulated Asterisk (real AMI recordings) → pbx-agent →
 // gateway → event log → cdr-service → CRM API over Connect JSON, as curl would call it.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
-import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
-import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
 import { type AmiSimulator, startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
-import { createLogger } from "@callmesh/platform/logging.js";
 import { eventually } from "./support/processes.js";
 import { postJson, readTopic, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+import { startTestAgent, type TestAgent } from "./support/test-agent.js";
 
 const clickToCall = "callmesh.crm.v1.CallService/ClickToCall";
 const listCdrs = "callmesh.crm.v1.CdrService/ListCdrs";
@@ -23,8 +18,7 @@ type Json = Record<string, unknown>;
 describe("the system, end to end", () => {
   let server: TestServer;
   let sim: AmiSimulator;
-  let agent: RunningAgent;
-  let spoolDir: string;
+  let testAgent: TestAgent;
 
   const agentsConnected = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -35,32 +29,18 @@ describe("the system, end to end", () => {
   before(async () => {
     server = await startTestServer();
     sim = await startAmiSimulator({ timeScale: 0.02 });
-    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = await startAgent(
-      parseAgentConfig({
-        CALLMESH_AGENT_OPS_PORT: "0",
-        CALLMESH_GATEWAY_URL: server.url,
-        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-        CALLMESH_AGENT_ID: testCredentials.agentId,
-        CALLMESH_SPOOL_DIR: spoolDir,
-        AMI_PORT: String(sim.port),
-        AMI_USERNAME: "callmesh",
-        AMI_SECRET: "callmesh",
-      }),
-      { logger: createLogger("pbx-agent", "silent") },
-    );
+    testAgent = await startTestAgent(server, { kind: "asterisk", port: sim.port });
     await eventually(async () => ((await agentsConnected()) === 1 ? true : undefined), 10_000, "agent connected");
   });
 
   after(async () => {
-    await agent.stop();
+    await testAgent.dispose();
     await sim.close();
     await server.stop();
-    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   it("the agent serves /healthz, /readyz (logged in to the PBX and streaming) and /metrics", async () => {
-    const ops = `http://127.0.0.1:${agent.opsPort}`;
+    const ops = `http://127.0.0.1:${testAgent.agent.opsPort}`;
     assert.equal((await fetch(`${ops}/healthz`)).status, 200);
     await eventually(async () => ((await fetch(`${ops}/readyz`)).status === 200 ? true : undefined), 10_000, "ready");
     const metrics = await (await fetch(`${ops}/metrics`)).text();
@@ -144,7 +124,7 @@ describe("the system, end to end", () => {
   });
 
   it("answers unavailable once the tenant's agent is offline", async () => {
-    await agent.stop();
+    await testAgent.stop();
     await eventually(async () => ((await agentsConnected()) === 0 ? true : undefined), 5000, "agent gone");
     const { json } = await postJson(server.url, clickToCall, { extension: "1001", destination: "+35799123456" });
     assert.equal(json.code, "unavailable");
