@@ -1,3 +1,4 @@
+import { rebuiltSequenceBase } from "../rebuilt-sequence.js";
 import { type ChannelFacts, presented, type TrackedCall, type TrackedChannel } from "./ami-call.js";
 import { beginDial, endDial } from "./ami-call-progress.js";
 import type { AmiMessage } from "./ami-message.js";
@@ -11,11 +12,13 @@ import type { CallTrackerContext } from "./ami-tracker-context.js";
  */
 
 /**
- * Where the sequence of a call rebuilt from nothing (after an agent restart) continues: above
- * anything the agent before the restart can have emitted for it, so that no event id
- * (`<call id>:<sequence>`) is reused and dropped as a duplicate downstream.
+ * When a call began on Asterisk, in ms, from its Linkedid (`[<systemname>-]<epoch seconds>.<n>`),
+ * the same in every run; else from what CoreShowChannel's Duration told (`startedUs`).
  */
-export const RECOVERED_SEQUENCE_BASE = 1000;
+function linkedidStartMs(linkedid: string, startedUs: number): number {
+  const seconds = /(\d+)\.\d+$/.exec(linkedid)?.[1];
+  return seconds === undefined ? startedUs / 1000 : Number(seconds) * 1000;
+}
 
 const UP = "6";
 const SUPERVISION_APPLICATIONS = new Set(["ChanSpy", "ExtenSpy"]);
@@ -85,7 +88,8 @@ export function recoverCall(
   if (callId !== undefined && callId !== "") call.callId = callId;
   call.inbound = !call.clickToCall && first.trunk !== "";
   call.announced = true;
-  call.sequence = RECOVERED_SEQUENCE_BASE;
+  // Numbered past anything the runs before emitted for it: no event id is reused (and dropped downstream).
+  call.sequence = rebuiltSequenceBase(linkedidStartMs(group.linkedid, call.startedUs), atUs / 1000);
   call.callerIdNumber = presented(firstItem.get("CallerIDNum"));
   call.callerIdName = presented(firstItem.get("CallerIDName"));
   if (group.items.some((item) => SUPERVISION_APPLICATIONS.has(item.get("Application") ?? ""))) {

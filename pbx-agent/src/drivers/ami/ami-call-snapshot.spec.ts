@@ -5,6 +5,7 @@ import { type CallEvent, CallEventKind } from "@callmesh/gen/callmesh/events/v1/
 import { CallStatus } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
+import { rebuiltSequenceBase } from "../rebuilt-sequence.js";
 import { restoreCall, snapshotCall } from "./ami-call-snapshot.js";
 import { type AmiCallTracker, createAmiCallTracker } from "./ami-call-tracker.js";
 import { readCapture } from "./ami-capture-fixture.js";
@@ -207,8 +208,10 @@ describe("AMI call state across an agent restart", () => {
   it("a call rebuilt from nothing (no state) is saved too: a second restart continues its sequence", () => {
     const states = new Map<string, unknown>();
     const restarted = trackerWithStates(states, []);
-    restarted.reconcile(channelsUp(head), Date.now() * 1000);
+    const atUs = Date.now() * 1000;
+    restarted.reconcile(channelsUp(head), atUs);
     const saved = states.values().next().value as { sequence: number } | undefined;
-    assert.equal(saved?.sequence, 1000);
+    // Past anything sent before: 1000 and the ms since the call's Linkedid (1796125061.82).
+    assert.equal(saved?.sequence, rebuiltSequenceBase(1_796_125_061_000, atUs / 1000));
   });
 });

@@ -1,4 +1,5 @@
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
+import { rebuiltSequenceBase } from "../rebuilt-sequence.js";
 import { TrackedCall } from "./esl-call.js";
 import { EslEvent } from "./esl-event.js";
 import { answerLeg, type EslTrackerContext, MONITOR_APPLICATIONS } from "./esl-event-handlers.js";
@@ -145,10 +146,9 @@ export function adoptLiveCalls(context: EslTrackerContext, channels: readonly Li
       });
       call.pending = false;
       call.announced = silent;
-      // The process before numbered the events it sent from 1; the next ones must not reuse those
-      // numbers (event ids are `<call id>:<sequence>`). Ten a second since the call started, past
-      // 1000, is more than a call ever emits, and grows across restarts.
-      if (silent) call.sequence = 1000 + 10 * Math.max(0, Math.floor(nowUs / 1_000_000) - firstChannel.createdEpoch);
+      // The runs before numbered the events they sent; the next ones must not reuse those numbers
+      // (event ids are `<call id>:<sequence>`): past them by the ms since FreeSWITCH created the call.
+      if (silent) call.sequence = rebuiltSequenceBase(firstChannel.createdEpoch * 1000, nowUs / 1000);
       context.startCall(call);
       if (first.extension !== "") call.addRung(first);
       adopted++;
