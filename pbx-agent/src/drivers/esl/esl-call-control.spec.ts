@@ -329,6 +329,41 @@ function capture19s(): { head: Buffer; spy: Buffer; tail: Buffer } {
   };
 }
 
+describe("ESL supervision session of a Spy nobody answers", () => {
+  it("the supervisor's leg is held back, ends unreported, and the session with it", () => {
+    const outputs: CallOutput[] = [];
+    const tracker = createEslCallTracker({ agentId: "agent-1", onOutput: (output) => outputs.push(output) });
+    tracker.expectSpy(SPY_CALL_ID, "1005");
+    const atUs = 1_796_126_910_000_000;
+    const frame = (name: string, extra: Record<string, string> = {}) =>
+      EslEvent.fromHeaders(
+        new Map(
+          Object.entries({
+            "Event-Name": name,
+            "Unique-ID": SUPERVISOR_LEG,
+            "Event-Date-Timestamp": String(atUs),
+            "Channel-Name": "sofia/internal/1005@127.0.0.1:6005",
+            "Call-Direction": "outbound",
+            "Caller-Channel-Created-Time": String(atUs),
+            "Caller-Destination-Number": "1005",
+            variable_dialed_user: "1005",
+            variable_callmesh_call_id: SPY_CALL_ID,
+            ...extra,
+          }),
+        ),
+      );
+    tracker.handle(frame("CHANNEL_CREATE"));
+    assert.equal(tracker.findSpySession(SPY_CALL_ID)?.leg?.uuid, SUPERVISOR_LEG);
+    assert.deepEqual(tracker.liveCalls(), [], "no call of its own");
+    tracker.handle(frame("CHANNEL_HANGUP", { "Hangup-Cause": "NO_ANSWER" }));
+    tracker.handle(frame("CHANNEL_HANGUP_COMPLETE", { "Hangup-Cause": "NO_ANSWER" }));
+    tracker.flush();
+    assert.deepEqual(outputs, []);
+    assert.equal(tracker.findSpySession(SPY_CALL_ID), undefined);
+    assert.equal(tracker.activeCalls, 0);
+  });
+});
+
 describe("ESL supervision sessions by spy_call_id", () => {
   let cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
