@@ -123,16 +123,15 @@ async function hangUpChannels(deps: CallControlDeps, targets: readonly TrackedCh
 
 /** Hangup: the party's channel, or every live channel of the call (a channel already gone is fine). */
 const hangupCall = onCall<HangupCall>(async (deps, call, command) => {
-  const targets = command.party === "" ? liveParties(call) : [channelOfParty(call, command.party)];
-  if (targets.length === 0 || targets[0] === undefined) {
+  const targets = (command.party === "" ? liveParties(call) : [channelOfParty(call, command.party)]).filter(
+    (channel) => channel !== undefined,
+  );
+  if (targets.length === 0) {
     return wrongState(
       command.party === "" ? "the call has no live channel" : `party ${command.party} is not on the call`,
     );
   }
-  return hangUpChannels(
-    deps,
-    targets.filter((channel) => channel !== undefined),
-  );
+  return hangUpChannels(deps, targets);
 });
 
 /**

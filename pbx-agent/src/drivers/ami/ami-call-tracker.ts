@@ -412,6 +412,11 @@ class CallTracker implements AmiCallTracker, CallTrackerContext {
     const spy = this.#spies.get(callId);
     if (spy !== undefined && spy.call === undefined) {
       // The driver's Spy: a supervisor's call, held out of the CRM, addressed by this id while it lasts.
+      if (call.expectation !== undefined) {
+        // Taken by channel name for a click-to-call from the same extension: that one is still to come.
+        this.expectOriginate(call.expectation);
+        call.expectation = undefined;
+      }
       spy.call = call;
       spy.expiresMs = Number.POSITIVE_INFINITY;
       call.callId = callId;
