@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
@@ -7,7 +7,9 @@ import { answeredUsOfDump, type LiveChannel } from "./esl-call-recovery.js";
 import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { eventInvariantProblems, readEslCapture } from "./esl-capture-fixture.js";
+import { createEslDriver } from "./esl-driver.js";
 import { createEslSessionNormalizer } from "./esl-normalizer.js";
+import { captureStream, EslTestServer, type EslTestServerOptions } from "./esl-test-server.js";
 
 const logger = createLogger("esl-call-recovery-spec", "silent");
 
@@ -320,5 +322,93 @@ describe("ESL recovery from show channels", () => {
         [2, "ANSWERED"],
       ],
     );
+  });
+});
+
+describe("ESL driver: a call answered while the session was down", () => {
+  let cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups = [];
+  });
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it("takes the answer time from uuid_dump at the login: one ANSWERED, then HANGUP and a Cdr with the true talk time", async () => {
+    const caller = "50b69298-8cff-477e-b3dc-ea92229f7f19";
+    const agent = "d7f0f725-533f-4666-9371-bb0530284d20";
+    const stream = captureStream("fs-real-01a-inbound-answered-A.txt");
+    const answerAt = stream.lastIndexOf("Content-Length:", stream.indexOf("Event-Name: CHANNEL_ANSWER\n"));
+    const hangupAt = stream.lastIndexOf("Content-Length:", stream.indexOf("Event-Name: CHANNEL_HANGUP\n"));
+    // What FreeSWITCH says at the second login: both legs up, 1001's answered at fs-real-01a's time.
+    const row = (uuid: string, direction: string, name: string, dest: string) => ({
+      uuid,
+      direction,
+      created_epoch: "1796126536",
+      name,
+      callstate: "ACTIVE",
+      cid_name: "John Customer",
+      cid_num: "+35799123456",
+      initial_dest: dest,
+      context: direction === "inbound" ? "public" : "default",
+      presence_id: direction === "inbound" ? "" : "1001@127.0.0.1",
+      call_uuid: caller,
+    });
+    const rows = [
+      row(caller, "inbound", "sofia/external/+35799123456@127.0.0.1:5070", "35722555101"),
+      row(agent, "outbound", "sofia/internal/1001@127.0.0.1:6001", "1001"),
+    ];
+    const options: EslTestServerOptions = {
+      password: "ClueCon",
+      afterLogin: stream.subarray(0, answerAt),
+      onApi: (command) => {
+        if (!command.startsWith("uuid_dump ")) return undefined;
+        const uuid = command.split(" ")[1];
+        // 1.10 keeps no answer_uepoch before the hangup: the answer is Caller-Channel-Answered-Time.
+        return `${JSON.stringify({ "Unique-ID": uuid, "Caller-Channel-Answered-Time": "1796126538560670" })}\n`;
+      },
+    };
+    const server = await EslTestServer.start(options);
+    cleanups.push(() => server.close());
+    const driver = createEslDriver({
+      host: "127.0.0.1",
+      port: server.port,
+      password: "ClueCon",
+      agentId: "agent-1",
+      logger,
+      pingIntervalMs: 0,
+      reconnectDelayMs: 20,
+      maxReconnectDelayMs: 50,
+    });
+    const outputs: CallOutput[] = [];
+    driver.onOutput((output) => outputs.push(output));
+    driver.start();
+    cleanups.push(() => driver.stop());
+    await until(() => events(outputs).some((event) => event.kind === CallEventKind.RINGING), "ringing");
+    // 1001 answers while the session is down.
+    options.afterLogin = undefined;
+    options.channels = `${JSON.stringify({ row_count: rows.length, rows })}\n`;
+    server.dropClients();
+    await until(() => events(outputs).some((event) => event.kind === CallEventKind.ANSWERED), "ANSWERED at the login");
+    server.push(stream.subarray(hangupAt));
+    await until(() => cdrs(outputs).length === 1, "the Cdr");
+    assert.deepEqual(
+      events(outputs).map((event) => [event.sequence, CallEventKind[event.kind], event.extension]),
+      [
+        [1, "RINGING", "1001"],
+        [2, "ANSWERED", "1001"],
+        [3, "HANGUP", "1001"],
+      ],
+    );
+    const [cdr] = cdrs(outputs);
+    assert.equal(cdr?.answeredBy, "1001");
+    assert.equal(cdr?.talkSeconds, 3);
+    assert.deepEqual(eventInvariantProblems(outputs), []);
   });
 });
