@@ -102,6 +102,14 @@ describe("call control on FreeSWITCH, through the gateway", () => {
       "CDR listed",
     );
 
+  const cdrList = async () =>
+    ((await postJson(server.url, "callmesh.crm.v1.CdrService/ListCdrs", {})).json.cdrs ?? []) as Json[];
+  /** Past the agent's Cdr grace time, the call still has exactly one Cdr. */
+  const assertOneCdr = async (callId: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    assert.equal((await cdrList()).filter((cdr) => cdr.callId === callId).length, 1);
+  };
+
   /** Plays the scenario's inbound call until 1001 answered and the gateway knows it; its id, legs, and end. */
   async function answeredCall(scenario: EslControlScenario, maxWaitMs = 15_000) {
     const from = `+357991${nextCaller++}`;
@@ -228,8 +236,10 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     await refusedWith("Spy", { callId, supervisor: "1001" }, "failed_precondition", "wrong_call_state");
     const { status, json } = await call("Spy", { callId, supervisor: "1005", mode: "SPY_MODE_LISTEN" });
     assert.equal(status, 200, JSON.stringify(json));
+    // The driver may name the supervisor's session first (callmesh_call_id, its spy_call_id).
+    const spyCommand = String(sent("bgapi originate").at(-1)?.command);
     assert.equal(
-      sent("bgapi originate").at(-1)?.command,
+      spyCommand.replace(/\{callmesh_call_id=[^,}]*,/, "{"),
       `bgapi originate {origination_caller_id_number=1005,originate_timeout=30,eavesdrop_enable_dtmf=false}user/1005 &eavesdrop(${agentLeg})`,
     );
     await played;
@@ -329,29 +339,103 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     },
   );
 
-  it("Intercept of a ringing call originates the phone into intercept(<the ringing leg>)", TEST, async () => {
-    const from = `+357991${nextCaller++}`;
-    const played = sim.playControlledCall("ringing", { from, maxWaitMs: 2000 });
-    const ringing = await eventually(
-      async () => events.find((event) => event.kind === CallEventKind.RINGING && event.fromNumber === from),
-      10_000,
-      "RINGING reached the gateway",
-    );
-    const callId = ringing.callId;
-    const leg = sim.channels().find((row) => row.name.startsWith("sofia/internal/1001@"));
-    assert.ok(leg, "1001 rings");
-    await refusedWith("Hold", { callId }, "failed_precondition", "wrong_call_state");
-    await refusedWith("Intercept", { callId, extension: "1099" }, "not_found", "extension_unknown");
-    const { status, json } = await call("Intercept", { callId, extension: "1004" });
-    assert.equal(status, 200, JSON.stringify(json));
+  it(
+    "Intercept of a ringing call: 1004 rings, answers and is bridged to the caller; one HANGUP, one CDR",
+    TEST,
+    async () => {
+      const from = `+357991${nextCaller++}`;
+      const played = sim.playControlledCall("ringing", { from, maxWaitMs: 10_000 });
+      const ringing = await eventually(
+        async () => events.find((event) => event.kind === CallEventKind.RINGING && event.fromNumber === from),
+        10_000,
+        "RINGING reached the gateway",
+      );
+      const callId = ringing.callId;
+      const leg = sim.channels().find((row) => row.name.startsWith("sofia/internal/1001@"));
+      assert.ok(leg, "1001 rings");
+      await refusedWith("Hold", { callId }, "failed_precondition", "wrong_call_state");
+      await refusedWith("Intercept", { callId, extension: "1099" }, "not_found", "extension_unknown");
+      const { status, json } = await call("Intercept", { callId, extension: "1004" });
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.equal(
+        sent("bgapi originate").at(-1)?.command,
+        `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${leg.uuid})`,
+      );
+      // 1001's ringing leg hangs up (PICKED_OFF), 1004 answers, and the caller is bridged to it.
+      const answered = await eventually(
+        async () => events.find((event) => event.callId === callId && event.kind === CallEventKind.ANSWERED),
+        10_000,
+        "ANSWERED",
+      );
+      assert.equal(answered.extension, "1004");
+      const got = await call("GetCall", { callId });
+      assert.equal((got.json.call as Json).answeredBy, "1004");
+      assert.ok(!sim.channels().some((row) => row.uuid === leg.uuid), "1001's leg is gone");
+      assert.equal((await call("Hangup", { callId })).status, 200);
+      await played;
+      const cdr = await cdrOf(callId);
+      assert.equal(cdr.answeredBy, "1004");
+      await eventually(async () => kinds(callId).includes(CallEventKind.HANGUP) || undefined, 5000, "HANGUP");
+      assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.ANSWERED).length, 1);
+      assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+      await assertOneCdr(callId);
+    },
+  );
+
+  it("AddToConference moves both legs into the room; the call stays tracked until hung up", TEST, async () => {
+    const { callId, played, caller, agent: agentLeg } = await answeredCall("answered");
+    assert.equal((await call("AddToConference", { callId, room: "sales-weekly" })).status, 200);
     assert.equal(
-      sent("bgapi originate").at(-1)?.command,
-      `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${leg.uuid})`,
+      sent("api uuid_transfer").at(-1)?.command,
+      `api uuid_transfer ${caller} -both conference:sales-weekly@default inline`,
     );
-    // The simulator models the intercepting phone answering but plays no events for it: 1001 answers as recorded.
+    // The simulator plays the room's events at once; the agent has them well within this.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const got = await call("GetCall", { callId });
+    assert.equal(got.status, 200, JSON.stringify(got.json));
+    assert.equal((got.json.call as Json).callId, callId);
+    assert.ok(sim.channels().some((row) => row.uuid === agentLeg && row.application === "conference"));
+    assert.equal((await call("Hangup", { callId })).status, 200);
     await played;
-    assert.equal((await cdrOf(callId)).answeredBy, "1001");
+    await cdrOf(callId);
+    await eventually(async () => kinds(callId).includes(CallEventKind.HANGUP) || undefined, 5000, "HANGUP");
+    assert.equal(kinds(callId).filter((kind) => kind === CallEventKind.HANGUP).length, 1);
+    await assertOneCdr(callId);
   });
+
+  it(
+    "Spy of a call no capture spies on: the supervisor's leg rings, answers and listens; no call of its own",
+    TEST,
+    async () => {
+      const { callId, played, agent: agentLeg } = await answeredCall("answered");
+      const before = events.length;
+      const { status, json } = await call("Spy", { callId, supervisor: "1005" });
+      assert.equal(status, 200, JSON.stringify(json));
+      const supervisor = await eventually(
+        async () =>
+          sim.channels().find((row) => row.name.startsWith("sofia/internal/1005@") && row.callstate === "ACTIVE"),
+        5000,
+        "the supervisor's leg up",
+      );
+      assert.equal(supervisor.application, "eavesdrop");
+      assert.equal(supervisor.application_data, agentLeg);
+      assert.equal((await call("Hangup", { callId })).status, 200);
+      await played;
+      await cdrOf(callId);
+      await eventually(
+        async () => (sim.channels().some((row) => row.uuid === supervisor.uuid) ? undefined : true),
+        5000,
+        "the supervisor's leg ends with the spied call",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(!events.slice(before).some((event) => event.callId !== callId), "no CRM event of another call");
+      await assertOneCdr(callId);
+      assert.equal(
+        (await cdrList()).filter((cdr) => cdr.answeredBy === "1005" || cdr.callId === supervisor.uuid).length,
+        0,
+      );
+    },
+  );
 
   it(
     "with a state dir, an ESL driver restarted mid-call goes on with the next sequence: 1 RINGING, 2 ANSWERED, 3 HANGUP",

@@ -45,7 +45,7 @@ export function createEslApi(deps: EslApiDeps) {
     show: (argument) => show(deps.channels, argument),
     hostname: () => ({ output: RECORDED_FS.hostname }),
     async originate(argument, job) {
-      const joining = joiningOriginate(deps.control, argument ?? "", job);
+      const joining = await joiningOriginate(deps.control, argument ?? "", job);
       if (joining !== undefined) return joining;
       const parsed = parseOriginate(argument ?? "");
       if (!parsed.ok) return { output: parsed.reply };

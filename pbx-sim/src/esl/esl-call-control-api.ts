@@ -3,6 +3,8 @@ import type { Logger } from "@callmesh/platform/logging.js";
 import type { ApiResult } from "./esl-commands.js";
 import type { EslControlledCalls } from "./esl-controlled-calls.js";
 import { type EslEvent, eventHeader, serializeJsonEvent } from "./esl-event.js";
+import type { EslJoinedCalls } from "./esl-joined-calls.js";
+import { parseOriginateVariables } from "./esl-originate-request.js";
 import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
 
 /**
@@ -20,6 +22,7 @@ import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
  */
 export interface EslCallControlApiDeps {
   readonly controlled: EslControlledCalls;
+  readonly joined: EslJoinedCalls;
   readonly channelExists: (uuid: string) => boolean;
   /** The channel's last event, whose `variable_*` headers uuid_getvar reads. */
   readonly lastEvent: (uuid: string) => EslEvent | undefined;
@@ -73,6 +76,17 @@ export function createEslCallControlApi(deps: EslCallControlApiDeps): Readonly<R
         return ok("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n");
       }
       if (!deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
+      // Modeled (see EslJoinedCalls.conference): the legs enter mod_conference's room.
+      const room = /^conference:([^@\s]+)@(\S+)$/.exec(destination);
+      if (room !== null) {
+        const [, name = "", profile = ""] = room;
+        afterReply(deps, async () => {
+          if (!(await deps.joined.conference(uuid, rest[0] === "-both", name, profile))) {
+            deps.logger.warn({ destination }, "simulator plays no events for this conference (no held call)");
+          }
+        });
+        return ok("+OK\n");
+      }
       const played = proceeded("uuid_transfer", uuid, argument ?? "", job, "+OK\n");
       if (played !== undefined) return played;
       deps.logger.warn({ destination }, "simulator plays no events for this uuid_transfer (no capture of this call)");
@@ -139,10 +153,14 @@ const JOINING = /^(\{[^}]*\})?user\/([^@/\s]+)(@\S+)? &(eavesdrop|three_way|inte
  * for any other originate. The phone's behaviour decides as for a click-to-call; on the leg of a
  * call waiting for it (fs-real-19s) the capture plays on, otherwise it is modeled: answered, no events.
  */
-export function joiningOriginate(deps: EslCallControlApiDeps, argument: string, job: Job): ApiResult | undefined {
+export async function joiningOriginate(
+  deps: EslCallControlApiDeps,
+  argument: string,
+  job: Job,
+): Promise<ApiResult | undefined> {
   const match = JOINING.exec(argument.trim());
   if (match === null) return undefined;
-  const [, , extension = "", , application = "", target = ""] = match;
+  const [, braces = "", extension = "", , application = "", target = ""] = match;
   const behaviour = Object.hasOwn(deps.extensions, extension) ? deps.extensions[extension] : undefined;
   if (behaviour === undefined) return ok("-ERR SUBSCRIBER_ABSENT\n");
   if (behaviour === "unregistered") return ok("-ERR USER_NOT_REGISTERED\n");
@@ -154,9 +172,26 @@ export function joiningOriginate(deps: EslCallControlApiDeps, argument: string, 
     waiting.proceed({ ...job, argument });
     return { output: `+OK ${randomUUID()}\n`, announced: true };
   }
-  deps.logger.warn(
-    { application, extension },
-    "simulator plays no events for this originate (no capture of this call)",
-  );
-  return ok(`+OK ${randomUUID()}\n`);
+  if (!deps.channelExists(target)) {
+    deps.logger.warn({ application, target }, "simulator plays no events for this originate (no such leg)");
+    return ok(`+OK ${randomUUID()}\n`);
+  }
+  const request = {
+    extension,
+    application,
+    target,
+    jobUuid: job.jobUuid,
+    originateArg: argument,
+    background: job.background,
+    variables: parseOriginateVariables(braces.slice(1, -1)),
+  };
+  // Modeled on 19s's supervisor leg (see EslJoinedCalls): the phone rings, answers and joins.
+  if (application === "intercept") {
+    const leg = await deps.joined.intercept(request);
+    if (leg !== undefined) return { output: `+OK ${leg.uuid}\n`, announced: true };
+    deps.logger.warn({ extension }, "simulator plays no events for this intercept (no held call)");
+    return ok(`+OK ${randomUUID()}\n`);
+  }
+  const leg = deps.joined.spy(request);
+  return { output: `+OK ${leg.uuid}\n`, announced: true };
 }

@@ -17,6 +17,12 @@ export interface EslCallTemplates {
   readonly clickToCall: EslCaptureTemplate;
   /** fs-real-17q: the same originate where 1001 never answers: `-ERR NO_ANSWER` after originate_timeout. */
   readonly clickToCallNoAnswer: EslCaptureTemplate;
+  /**
+   * fs-real-19s with the supervisor as its party: `bgapi originate {…}user/1005 &eavesdrop(<1001's
+   * leg>)`, whose leg 1005 rings 1 s, answers and runs eavesdrop; the leg of any originate of a
+   * phone into another call (esl-joining-leg.ts).
+   */
+  readonly joiningLeg: EslCaptureTemplate;
 }
 
 type Facts = Readonly<Partial<Record<EslFactName, string>>>;
@@ -40,6 +46,11 @@ const FILES: Record<keyof EslCallTemplates, readonly [file: string, kind: EslTem
   outboundBusy: ["fs-real-07g-outbound-busy-A.txt", "outbound", { ...AGENT, destination: "0035799123456" }],
   clickToCall: ["fs-real-16p-click-to-call-A.txt", "originate", CLICK_TO_CALL],
   clickToCallNoAnswer: ["fs-real-17q-click-to-call-agent-noanswer-A.txt", "originate", CLICK_TO_CALL],
+  joiningLeg: [
+    "fs-real-19s-eavesdrop-A.txt",
+    "inbound",
+    { extension: "1005", extensionName: "Eve Supervisor", phonePort: "6005" },
+  ],
 };
 
 const FIXTURES = new URL("../../fixtures/", import.meta.url);

@@ -121,8 +121,10 @@ export function createChannelTable(): ChannelTable {
         const value = eventHeader(event, header);
         if (value !== undefined) row[column] = value;
       }
-      // Events with the channel's variables (CHANNEL_*, not CODEC or PRESENCE_IN) carry all of its data.
+      // Events with the channel's variables (CHANNEL_*, not CODEC or PRESENCE_IN) carry all of its data;
+      // a CUSTOM one adds its module's own headers (conference::maintenance's Conference-*, Action) to it.
       if (
+        name !== "CUSTOM" &&
         eventHeader(event, "Channel-Name") !== undefined &&
         event.headers.some(([key]) => key.startsWith("variable_"))
       ) {

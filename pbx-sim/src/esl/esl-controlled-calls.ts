@@ -3,11 +3,11 @@ import { type InboundCallOptions, inboundOverrides } from "../shared/call-option
 import { type CallPlayback, playCall } from "../shared/call-playback.js";
 import { nowMicros } from "../shared/clock.js";
 import { type EslCallAllocation, type RenderedEslEvent, renderEslCall } from "./esl-call-render.js";
+import { channelEvent, DESTROY_SOURCE, HANGUP_SOURCE, HOLD_SOURCE, REPORTING_SOURCE } from "./esl-channel-event.js";
 import type { ChannelTable } from "./esl-channel-table.js";
 import type { EslControlScenario, EslControlTemplate } from "./esl-control-templates.js";
 import { type EslEvent, eventHeader } from "./esl-event.js";
 import { factsOf } from "./esl-simulated-calls.js";
-import { formatGmtDate, formatLocalDate } from "./esl-time.js";
 
 export interface EslControlledCallOptions extends InboundCallOptions {
   /** How long the call stays up waiting for its command before the rest plays anyway; default 60 s. */
@@ -37,6 +37,27 @@ export interface EslControlledCalls {
    * (switch_channel_mark_hold, Channel-Call-State HELD / UNHELD). False when the leg is not held (off).
    */
   hold(uuid: string, on: boolean): Promise<boolean>;
+  /**
+   * A command took the call of this leg somewhere no capture shows (an intercept, a conference):
+   * what is left of its recording is dropped, `events` (modeled, built once the head has played)
+   * play instead, and the call lasts until its legs are killed (or `maxWaitMs` passes, when they
+   * are). Undefined when the leg's call is none `play` holds (not played by it, or playing its
+   * recorded tail).
+   */
+  takeOver(
+    uuid: string,
+    events: () => { readonly events: readonly RenderedEslEvent[]; readonly legs: readonly string[] },
+  ): Promise<boolean>;
+  /**
+   * The modeled hangup of one leg (CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE, CHANNEL_DESTROY) with a
+   * cause (NORMAL_CLEARING as uuid_kill's, PICKED_OFF as an intercept's), at `atUs`.
+   */
+  hangupEvents(uuid: string, cause: string, atUs: number): RenderedEslEvent[];
+  /**
+   * Runs as a leg's uuid_kill events are built: its events go first (a conference member leaves
+   * its room), and with `hangup: false` they replace the modeled hangup (a spy's recorded one).
+   */
+  onKill(listener: KillListener): void;
 }
 
 export interface EslControlledCallsDeps extends CallPlayback<RenderedEslEvent> {
@@ -45,44 +66,27 @@ export interface EslControlledCallsDeps extends CallPlayback<RenderedEslEvent> {
   readonly allocate: (template: EslControlTemplate["template"]) => EslCallAllocation;
 }
 
+export type KillListener = (
+  uuid: string,
+) => { readonly events: readonly RenderedEslEvent[]; readonly hangup: boolean } | undefined;
+
+/** A call `play` holds until its recorded tail plays: a command can take it over. */
+interface Owned {
+  readonly legs: Set<string>;
+  /** Stops what plays for it now (its head, or the modeled events of a take-over). */
+  stop: AbortController;
+  /** Taken over: runs on modeled until its legs are killed. */
+  free: boolean;
+  readonly maxWaitMs: number;
+  readonly headDone: Promise<void>;
+  end(): void;
+}
+
 interface Waiting extends AwaitingEslCall {
   readonly command: string;
   readonly legs: ReadonlySet<string>;
   end(): void;
 }
-
-/** An event FreeSWITCH would fire about a channel now: its last event's channel data, renamed and re-dated. */
-function channelEvent(
-  last: EslEvent,
-  name: string,
-  changes: ReadonlyArray<readonly [string, string]>,
-  source: readonly [file: string, func: string, line: number],
-): RenderedEslEvent {
-  const atUs = nowMicros();
-  const sec = Math.floor(atUs / 1_000_000);
-  const changed = new Map(changes);
-  const stamped: Record<string, string> = {
-    "Event-Name": name,
-    "Event-Date-Local": formatLocalDate(sec),
-    "Event-Date-GMT": formatGmtDate(sec),
-    "Event-Date-Timestamp": String(atUs),
-    "Event-Calling-File": source[0],
-    "Event-Calling-Function": source[1],
-    "Event-Calling-Line-Number": String(source[2]),
-  };
-  const headers: Array<readonly [string, string]> = [];
-  for (const [key, value] of last.headers) {
-    if (changed.has(key)) continue;
-    headers.push([key, stamped[key] ?? value]);
-  }
-  headers.push(...changes);
-  return { atUs, name, event: { headers } };
-}
-
-const HANGUP_SOURCE = ["switch_channel.c", "switch_channel_perform_hangup", 1166] as const;
-const REPORTING_SOURCE = ["switch_core_state_machine.c", "switch_core_session_reporting_state", 943] as const;
-const DESTROY_SOURCE = ["switch_core_session.c", "switch_core_session_perform_destroy", 1741] as const;
-const HOLD_SOURCE = ["switch_channel.c", "switch_channel_mark_hold", 875] as const;
 
 /** The leg a channel is bridged to, as its last event says. */
 function partnerOf(last: EslEvent): string | undefined {
@@ -96,6 +100,9 @@ function partnerOf(last: EslEvent): string | undefined {
 export function createEslControlledCalls(deps: EslControlledCallsDeps): EslControlledCalls {
   const waiting = new Set<Waiting>();
   const held = new Set<string>();
+  /** The calls `play` holds until they play their recorded tail. */
+  const owned = new Set<Owned>();
+  const killListeners: KillListener[] = [];
 
   async function play(scenario: EslControlScenario, options: EslControlledCallOptions = {}): Promise<void> {
     const control = deps.templates[scenario];
@@ -103,15 +110,32 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
     const facts = factsOf(template, inboundOverrides(options));
     const allocation = deps.allocate(template);
     const head = renderEslCall(template, { facts }, allocation).slice(0, control.headEvents);
-    await playCall(head, deps);
     const last = head.at(-1);
-    if (deps.signal.aborted || last === undefined) return;
+    if (last === undefined) return;
     const legs = new Set(head.flatMap((event) => eventHeader(event.event, "Unique-ID") ?? []));
-
     let ended: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
-      ended = resolve;
+      ended = () => {
+        owned.delete(own);
+        resolve();
+      };
     });
+    let headPlayed: () => void = () => undefined;
+    const own: Owned = {
+      legs,
+      stop: new AbortController(),
+      free: false,
+      maxWaitMs: options.maxWaitMs ?? 60_000,
+      headDone: new Promise((resolve) => {
+        headPlayed = resolve;
+      }),
+      end: () => ended(),
+    };
+    owned.add(own);
+    await playCall(head, stoppable(own));
+    headPlayed();
+    if (own.free) return done;
+    if (deps.signal.aborted) return ended();
     const playTail = (job?: { jobUuid: string; argument: string; background: boolean }) => {
       // The wait, in whole seconds like every recorded shift, moves the tail to now.
       const waitedUs = Math.max(0, Math.ceil((nowMicros() - last.atUs) / 1_000_000) * 1_000_000);
@@ -127,6 +151,8 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
       legs,
       proceed(job) {
         waiting.delete(call);
+        // The recorded tail plays as recorded: no command takes the call over any more.
+        owned.delete(own);
         playTail(job);
       },
       end: ended,
@@ -136,6 +162,7 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
       () => {
         if (!waiting.delete(call)) return;
         // Nobody sent the command: the call goes on as recorded (01a: the caller hangs up).
+        owned.delete(own);
         if (control.command === "") playTail();
         else void kill([...legs][0] ?? "").then(ended);
       },
@@ -158,37 +185,92 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
     if (partner !== undefined && partner !== uuid && deps.channels.lastEvent(partner) !== undefined) legs.push(partner);
     const events: RenderedEslEvent[] = [];
     for (const leg of legs) {
-      const event = deps.channels.lastEvent(leg);
-      if (event === undefined) continue;
-      held.delete(leg);
-      // answer_epoch is set at hangup: the channel's data has the answer time in µs.
-      const answeredSec = Math.floor(Number(eventHeader(event, "Caller-Channel-Answered-Time") ?? 0) / 1_000_000);
-      const billsec = answeredSec > 0 ? Math.max(0, Math.floor(nowMicros() / 1_000_000) - answeredSec) : 0;
-      const state: ReadonlyArray<readonly [string, string]> = [
-        ["Channel-State", "CS_HANGUP"],
-        ["Channel-Call-State", "HANGUP"],
-        ["Answer-State", "hangup"],
-        ["Hangup-Cause", "NORMAL_CLEARING"],
-      ];
-      events.push(channelEvent(event, "CHANNEL_HANGUP", state, HANGUP_SOURCE));
-      events.push(
-        channelEvent(
-          event,
-          "CHANNEL_HANGUP_COMPLETE",
-          [
-            ["Channel-State", "CS_REPORTING"],
-            ...state.slice(1),
-            ["variable_hangup_cause", "NORMAL_CLEARING"],
-            ["variable_hangup_cause_q850", "16"],
-            ["variable_billsec", String(billsec)],
-            ["variable_end_uepoch", String(nowMicros())],
-          ],
-          REPORTING_SOURCE,
-        ),
-      );
-      events.push(channelEvent(event, "CHANNEL_DESTROY", [["Channel-State", "CS_DESTROY"]], DESTROY_SOURCE));
+      let hangup = true;
+      for (const listener of killListeners) {
+        const reply = listener(leg);
+        if (reply === undefined) continue;
+        events.push(...reply.events);
+        hangup &&= reply.hangup;
+      }
+      if (hangup) events.push(...hangupEvents(leg, "NORMAL_CLEARING", nowMicros()));
     }
+    const free = [...owned].filter((own) => own.free && legs.some((leg) => own.legs.has(leg)));
+    for (const own of free) own.stop.abort();
     await deps.broadcast(events);
+    for (const own of free) {
+      if ([...own.legs].every((leg) => deps.channels.lastEvent(leg) === undefined)) own.end();
+    }
+  }
+
+  function hangupEvents(uuid: string, cause: string, atUs: number): RenderedEslEvent[] {
+    const event = deps.channels.lastEvent(uuid);
+    if (event === undefined) return [];
+    held.delete(uuid);
+    // answer_epoch is set at hangup: the channel's data has the answer time in µs.
+    const answeredSec = Math.floor(Number(eventHeader(event, "Caller-Channel-Answered-Time") ?? 0) / 1_000_000);
+    const billsec = answeredSec > 0 ? Math.max(0, Math.floor(atUs / 1_000_000) - answeredSec) : 0;
+    const state: ReadonlyArray<readonly [string, string]> = [
+      ["Channel-State", "CS_HANGUP"],
+      ["Channel-Call-State", "HANGUP"],
+      ["Answer-State", "hangup"],
+      ["Hangup-Cause", cause],
+    ];
+    // switch_channel_cause_q850: a cause beyond Q.850's (PICKED_OFF, LOSE_RACE…) reports 16.
+    const q850 = "16";
+    return [
+      channelEvent(event, "CHANNEL_HANGUP", state, HANGUP_SOURCE, atUs),
+      channelEvent(
+        event,
+        "CHANNEL_HANGUP_COMPLETE",
+        [
+          ["Channel-State", "CS_REPORTING"],
+          ...state.slice(1),
+          ["variable_hangup_cause", cause],
+          ["variable_hangup_cause_q850", q850],
+          ["variable_billsec", String(billsec)],
+          ["variable_end_uepoch", String(atUs)],
+        ],
+        REPORTING_SOURCE,
+        atUs + 1,
+      ),
+      channelEvent(event, "CHANNEL_DESTROY", [["Channel-State", "CS_DESTROY"]], DESTROY_SOURCE, atUs + 2),
+    ];
+  }
+
+  /** The playback of an owned call, stopped by the simulator's close or by a take-over. */
+  const stoppable = (own: Owned): CallPlayback<RenderedEslEvent> => ({
+    ...deps,
+    signal: AbortSignal.any([deps.signal, own.stop.signal]),
+  });
+
+  async function takeOver(
+    uuid: string,
+    build: () => { readonly events: readonly RenderedEslEvent[]; readonly legs: readonly string[] },
+  ): Promise<boolean> {
+    const own = [...owned].find((candidate) => candidate.legs.has(uuid));
+    if (own === undefined) return false;
+    await own.headDone;
+    if (!owned.has(own)) return false;
+    for (const call of waiting) if (call.legs.has(uuid)) waiting.delete(call);
+    own.stop.abort();
+    own.stop = new AbortController();
+    const { events, legs } = build();
+    for (const leg of legs) own.legs.add(leg);
+    if (!own.free) {
+      own.free = true;
+      const timeout = sleep(own.maxWaitMs, undefined, { signal: deps.signal }).then(
+        async () => {
+          if (!owned.has(own)) return;
+          own.stop.abort();
+          for (const leg of own.legs) await kill(leg);
+          own.end();
+        },
+        () => own.end(),
+      );
+      deps.track(timeout);
+    }
+    void playCall(events, stoppable(own));
+    return true;
   }
 
   async function hold(uuid: string, on: boolean): Promise<boolean> {
@@ -209,5 +291,10 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
     },
     kill,
     hold,
+    takeOver,
+    hangupEvents,
+    onKill(listener) {
+      killListeners.push(listener);
+    },
   };
 }

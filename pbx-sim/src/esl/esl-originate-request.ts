@@ -42,7 +42,7 @@ function separate(text: string): string[] {
 }
 
 /** `a=1,b='x, y'` → [[a, 1], [b, x, y]] as switch_event_create_brackets reads a `{…}` block. */
-function parseVariables(block: string): Array<readonly [string, string]> {
+export function parseOriginateVariables(block: string): Array<readonly [string, string]> {
   const variables: Array<readonly [string, string]> = [];
   let current = "";
   let quoted = false;
@@ -70,7 +70,7 @@ export function parseOriginate(argument: string): ParsedOriginate {
   if (url.startsWith("{")) {
     const close = url.indexOf("}");
     if (close < 0) return { ok: false, reply: "-ERR INVALID_URL\n" };
-    variables = parseVariables(url.slice(1, close));
+    variables = parseOriginateVariables(url.slice(1, close));
     endpoint = url.slice(close + 1);
   }
   const user = /^user\/([^@/]+)(@.*)?$/.exec(endpoint);

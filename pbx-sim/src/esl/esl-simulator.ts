@@ -13,6 +13,7 @@ import { handleEslPacket } from "./esl-commands.js";
 import { type EslControlScenario, loadEslControlTemplates } from "./esl-control-templates.js";
 import { createEslControlledCalls, type EslControlledCallOptions } from "./esl-controlled-calls.js";
 import { type EslEvent, type EslEventFormat, eventFrame } from "./esl-event.js";
+import { createEslJoinedCalls } from "./esl-joined-calls.js";
 import { createEslSession, type EslSession } from "./esl-session.js";
 import {
   createEslSimulatedCalls,
@@ -183,6 +184,7 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
       nextSequence++;
       if (rendered.name === "CHANNEL_CREATE") sessionsSinceStartup++;
       channels.observe(event);
+      joined.observe(rendered);
       sessionPeak = Math.max(sessionPeak, channels.count());
       const frame = frameCache(event);
       for (const session of sessions) {
@@ -214,10 +216,29 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
     broadcast,
     track,
   });
+  const joined = createEslJoinedCalls({
+    controlled,
+    lastEvent: channels.lastEvent,
+    joiningLeg: templates.joiningLeg,
+    allocate: (template) => calls.allocate(template),
+    timeScale: config.timeScale,
+    signal: server.signal,
+    broadcast,
+    track,
+    logger,
+  });
   const runApi = createEslApi({
     channels,
     calls,
-    control: { controlled, channelExists, lastEvent: channels.lastEvent, extensions: config.extensions, track, logger },
+    control: {
+      controlled,
+      joined,
+      channelExists,
+      lastEvent: channels.lastEvent,
+      extensions: config.extensions,
+      track,
+      logger,
+    },
   });
   const commandDeps = {
     password: config.password,
