@@ -128,6 +128,7 @@ describe("call control through the gateway on Asterisk", () => {
 
   it("Spy rings the supervisor into ChanSpy; a key without calls:supervise is refused", TEST, async () => {
     const { callId, played } = await answeredCall("spy");
+    const before = await keysOf(server);
     const refused = await postJson(server.url, rpc("Spy"), { callId, supervisor: "1005" }, viewerKey);
     assert.equal(refused.json.code, "permission_denied");
     assert.match(String(refused.json.message), /calls:supervise/);
@@ -138,7 +139,28 @@ describe("call control through the gateway on Asterisk", () => {
     assert.equal(sent?.fields.Application, "ChanSpy");
     assert.equal(sent?.fields.Data, "PJSIP/1001,qw");
     await played;
+    await assertNoOtherCall(server, callId, before);
   });
+
+  it(
+    "Spy on a call 19s does not hold: the supervisor's modeled ChanSpy call gives no CRM event or Cdr",
+    TEST,
+    async () => {
+      const { callId, played } = await answeredCall("blindTransfer");
+      const before = await keysOf(server);
+      const spy = await postJson(server.url, rpc("Spy"), { callId, supervisor: "1005" });
+      assert.equal(spy.status, 200, JSON.stringify(spy.json));
+      assert.equal(actionsNamed("Originate").at(-1)?.fields.Application, "ChanSpy");
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // 1005 rang and answers (0.2 × 19s's ring)
+      const hangup = await postJson(server.url, rpc("Hangup"), { callId });
+      assert.equal(hangup.status, 200, JSON.stringify(hangup.json));
+      await played;
+      const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+      assert.equal(kinds.filter((kind) => kind === "HANGUP").length, 1, `${kinds}`);
+      assert.equal(await cdrCountOf(server, callId), 1);
+      await assertNoOtherCall(server, callId, before);
+    },
+  );
 
   it(
     "Hold and Resume, SendDtmf and AddToConference reach the PBX; a key without calls:control is refused",
@@ -290,6 +312,22 @@ async function cdrCountOf(server: TestServer, callId: string): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   const records = await readTopic(server.eventLog, Topic.cdrs, () => false, 1_000);
   return records.filter((record) => record.key === callId).length;
+}
+
+/** The call ids that have CallEvents or Cdrs so far. */
+async function keysOf(server: TestServer): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const topic of [Topic.callEvents, Topic.cdrs]) {
+    for (const record of await readTopic(server.eventLog, topic, () => false, 1_000)) keys.add(record.key);
+  }
+  return keys;
+}
+
+/** Past the agent's Cdr grace time, no call but `callId` got a CallEvent or a Cdr since `before`. */
+async function assertNoOtherCall(server: TestServer, callId: string, before: ReadonlySet<string>) {
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  const added = [...(await keysOf(server))].filter((key) => !before.has(key) && key !== callId);
+  assert.deepEqual(added, [], "the supervisor's call is no call of the CRM");
 }
 
 /** A gateway, an AMI simulator playing at `timeScale`, and an agent between them, ready. */

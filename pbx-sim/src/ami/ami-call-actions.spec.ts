@@ -370,6 +370,106 @@ describe("ami-simulator call-control actions", () => {
     },
   );
 
+  it(
+    "a ChanSpy Originate on a call 19s does not hold plays 19s's supervisor call, with its variables (modeled)",
+    TEST,
+    async () => {
+      await withClient(async (simulator, client) => {
+        const { call, caller, extension } = await upAndWaiting(simulator, client, "blindTransfer");
+        const from = client.blocks.length;
+        client.sendAction([
+          ["Action", "Originate"],
+          ["ActionID", "spy"],
+          ["Channel", "Local/1005@from-internal"],
+          ["Application", "ChanSpy"],
+          ["Data", "PJSIP/1001,q"],
+          ["Timeout", "30000"],
+          ["Async", "true"],
+          ["Variable", "CALLMESH_CALL_ID=spy-1"],
+        ]);
+        assert.equal(blockValue(await client.response("spy"), "Message"), "Originate successfully queued");
+        const started = await client.waitFor(isEvent("ChanSpyStart"), { from });
+        assert.equal(blockValue(started, "SpyeeChannel"), extension);
+        assert.match(blockValue(started, "SpyerChannel") ?? "", /^Local\/1005@from-internal-[0-9a-f]{8};1$/);
+        const after = client.blocks.slice(from);
+        const answered = after.find(isEvent("OriginateResponse"));
+        assert.equal(blockValue(answered ?? [], "ActionID"), "spy");
+        assert.equal(blockValue(answered ?? [], "Response"), "Success");
+        assert.equal(blockValue(answered ?? [], "Data"), "PJSIP/1001,q");
+        const varSets = after
+          .filter((block) => isEvent("VarSet")(block) && blockValue(block, "Variable") === "CALLMESH_CALL_ID")
+          .map((block) => [blockValue(block, "Channel")?.slice(-2), blockValue(block, "Value")]);
+        assert.deepEqual(varSets, [
+          [";1", "spy-1"],
+          [";2", "spy-1"],
+        ]);
+        const linkedid = blockValue(started, "SpyerLinkedid");
+        assert.ok(
+          after.every(
+            (block) => blockValue(block, "Linkedid") === undefined || blockValue(block, "Linkedid") === linkedid,
+          ),
+          "only the supervisor's call plays",
+        );
+        assert.equal(after.filter(isEvent("Hangup")).length, 0, "the supervisor listens");
+
+        // The spied call ends: the rest of the supervisor's call follows.
+        client.sendAction([
+          ["Action", "Hangup"],
+          ["ActionID", "h"],
+          ["Channel", caller],
+        ]);
+        await call;
+        await client.waitFor(isEvent("ChanSpyStop"), { from });
+        await client.waitFor(
+          (block) => isEvent("Hangup")(block) && blockValue(block, "Channel") === blockValue(started, "SpyerChannel"),
+          { from },
+        );
+        const hungUp = client.blocks
+          .slice(from)
+          .filter(isEvent("Hangup"))
+          .map((block) => blockValue(block, "Channel") ?? "");
+        assert.equal(hungUp.filter((name) => name.includes("1005")).length, 3, JSON.stringify(hungUp));
+      });
+    },
+  );
+
+  it("a Hangup of the supervisor's channel ends its ChanSpy; the spied call goes on (modeled)", TEST, async () => {
+    await withClient(async (simulator, client) => {
+      const { call, caller, extension } = await upAndWaiting(simulator, client, "blindTransfer");
+      const from = client.blocks.length;
+      client.sendAction([
+        ["Action", "Originate"],
+        ["ActionID", "spy"],
+        ["Channel", "Local/1006@from-internal"],
+        ["Application", "ChanSpy"],
+        ["Data", "PJSIP/1001,qw"],
+        ["Async", "true"],
+      ]);
+      const started = await client.waitFor(isEvent("ChanSpyStart"), { from });
+      const spyer = blockValue(started, "SpyerChannel") ?? "";
+      assert.match(spyer, /^Local\/1006@from-internal-/);
+      assert.equal(blockValue(started, "SpyerCallerIDName"), "Frank Green");
+      client.sendAction([
+        ["Action", "Hangup"],
+        ["ActionID", "h"],
+        ["Channel", spyer],
+      ]);
+      assert.equal(blockValue(await client.response("h"), "Message"), "Channel Hungup");
+      await client.waitFor((block) => isEvent("Hangup")(block) && blockValue(block, "Channel") === spyer, { from });
+      const hungUp = client.blocks
+        .slice(from)
+        .filter(isEvent("Hangup"))
+        .map((block) => blockValue(block, "Channel"));
+      assert.ok(!hungUp.includes(caller) && !hungUp.includes(extension), "the spied call is up");
+      client.sendAction([
+        ["Action", "Hangup"],
+        ["ActionID", "h2"],
+        ["Channel", caller],
+      ]);
+      await call;
+    });
+  });
+
   it("CoreShowChannels lists the live channels as an event list, ExtensionStateList every hint", TEST, async () => {
     await withClient(async (simulator, client) => {
       const { call, caller, extension } = await upAndWaiting(simulator, client, "blindTransfer");

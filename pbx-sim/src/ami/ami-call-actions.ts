@@ -6,8 +6,9 @@ import type { AmiSession, MessageOutcome } from "./ami-session.js";
 import type { CallIdentities } from "./call-identities.js";
 import type { ChannelTable, LiveChannel } from "./channel-table.js";
 import { type ControlledCalls, channelEvent } from "./controlled-calls.js";
-import { actionHeader } from "./received-action.js";
+import { actionHeader, actionVariables } from "./received-action.js";
 import { conferenceBridge, conferenceEvents, dialRedirectEvents } from "./redirect-model.js";
+import type { SupervisorCalls } from "./supervisor-calls.js";
 
 /**
  * The call-control actions of Asterisk 20, answered with its texts (main/manager.c
@@ -38,6 +39,8 @@ export interface CallActionDeps {
   /** The phones of the directory, which a Redirect to their number dials. */
   readonly extensions: Readonly<Record<string, ExtensionRegistration>>;
   readonly identities: CallIdentities;
+  /** The supervisors' ChanSpy calls on calls no capture spies on. */
+  readonly supervisors: SupervisorCalls;
   readonly logger: Logger;
 }
 
@@ -65,6 +68,8 @@ const hangup: CallActionHandler = async (session, headers, deps) => {
   const channel = deps.channels.get(name);
   if (channel === undefined) return replyError(session, headers, "No such channel");
   await replyAck(session, headers, "Channel Hungup");
+  // A supervisor's channel: the rest of 19s's supervisor call plays instead of the modeled hangup.
+  if (deps.supervisors.hangup(channel)) return "keep";
   await deps.controlled.hangup(channel);
   return "keep";
 };
@@ -223,8 +228,21 @@ export async function originateApplication(
     waiting.proceed(actionHeader(headers, "ActionID"));
     return "keep";
   }
+  await replyAck(session, headers, "Originate successfully queued");
+  // Modeled on 19s (see supervisor-calls.ts): the supervisor's Local channel rings and spies.
+  const supervisor = /^Local\/([^@]+)@/.exec(channelName)?.[1];
+  if (channel !== undefined && supervisor !== undefined) {
+    const request = {
+      actionId: actionHeader(headers, "ActionID"),
+      channel: channelName,
+      data: actionHeader(headers, "Data"),
+      supervisor,
+      variables: actionVariables(headers),
+    };
+    if (deps.supervisors.start(request, channel)) return "keep";
+  }
   deps.logger.warn({ session: session.id, application }, "simulator plays no events for this Originate");
-  return replyAck(session, headers, "Originate successfully queued");
+  return "keep";
 }
 
 /** The call-control actions by lower-case name. */

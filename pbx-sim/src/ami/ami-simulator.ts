@@ -19,6 +19,7 @@ import { createExtensionStates } from "./extension-state.js";
 import { type ReceivedAction, toReceivedAction } from "./received-action.js";
 import { AMI_VERSION } from "./recorded-pbx.js";
 import { createSimulatedCalls, type InboundCallOptions, type OutboundCallOptions } from "./simulated-calls.js";
+import { createSupervisorCalls } from "./supervisor-calls.js";
 
 export type { ControlledCallOptions, ControlScenario } from "./controlled-calls.js";
 export type { ReceivedAction } from "./received-action.js";
@@ -140,6 +141,7 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
   /** Writes events to every logged-in client whose event mask takes them, each client's in order. */
   const broadcast = async (events: readonly RenderedEvent[]) => {
     for (const event of events) channels.observe(event);
+    for (const event of events) supervisors.observe(event);
     for (const event of events) {
       if (event.event !== "DeviceStateChange") continue;
       const field = (key: string) => event.lines.find(([name]) => name === key)?.[1] ?? "";
@@ -170,6 +172,16 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
     templates,
     identities,
     channels,
+    timeScale: config.timeScale,
+    signal: server.signal,
+    broadcast,
+    track,
+  });
+
+  const supervisors = createSupervisorCalls({
+    template: templates.spy,
+    headEvents: templates.spy.control?.headEvents ?? 0,
+    identities,
     timeScale: config.timeScale,
     signal: server.signal,
     broadcast,
@@ -221,6 +233,7 @@ export async function startAmiSimulator(options: AmiSimulatorOptions = {}): Prom
       conferenceContext: options.conferenceContext ?? "from-internal",
       extensions: config.extensions,
       identities,
+      supervisors,
       logger,
     },
     logger,
