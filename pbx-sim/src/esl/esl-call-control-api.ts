@@ -18,7 +18,8 @@ import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
  * recorded command (uuid_transfer 14n/21u, uuid_broadcast 15o, originate &eavesdrop 19s) and
  * then plays the rest of its capture. Everything else is modeled and marked so below:
  * uuid_kill's hangup events, uuid_hold's CHANNEL_HOLD/UNHOLD (with fs-real-18r's headers), and
- * an originate of a supervisor or an intercepting phone, which answers but plays no events.
+ * (esl-joined-calls.ts) an originate of a phone into &intercept / &eavesdrop of any leg (19s's
+ * supervisor leg for that phone) and a uuid_transfer into a conference.
  */
 export interface EslCallControlApiDeps {
   readonly controlled: EslControlledCalls;
@@ -151,7 +152,7 @@ const JOINING = /^(\{[^}]*\})?user\/([^@/\s]+)(@\S+)? &(eavesdrop|three_way|inte
 /**
  * An originate that rings a supervisor or an intercepting phone into another call, or undefined
  * for any other originate. The phone's behaviour decides as for a click-to-call; on the leg of a
- * call waiting for it (fs-real-19s) the capture plays on, otherwise it is modeled: answered, no events.
+ * call waiting for it (fs-real-19s) the capture plays on, otherwise EslJoinedCalls plays it.
  */
 export async function joiningOriginate(
   deps: EslCallControlApiDeps,
