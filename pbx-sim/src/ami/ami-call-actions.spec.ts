@@ -162,6 +162,7 @@ describe("ami-simulator call-control actions", () => {
           ["Application", "ChanSpy"],
           ["Data", "PJSIP/1001,q"],
           ["Async", "true"],
+          ["Variable", "CALLMESH_CALL_ID=spy-7"],
         ]);
         assert.equal(blockValue(await client.response("spy-7"), "Message"), "Originate successfully queued");
         const response = await client.waitFor(isEvent("OriginateResponse"));
@@ -169,6 +170,11 @@ describe("ami-simulator call-control actions", () => {
         assert.equal(blockValue(response, "Application"), "ChanSpy");
         await client.waitFor(isEvent("ChanSpyStart"));
         await call;
+        // 19s's Originate had none: the variable is set on both Local halves, as 16p's CRM_ID.
+        const varSets = client.blocks
+          .filter((block) => isEvent("VarSet")(block) && blockValue(block, "Variable") === "CALLMESH_CALL_ID")
+          .map((block) => blockValue(block, "Channel")?.replace(/^Local\/1005@from-internal-[0-9a-f]{8}/, ""));
+        assert.deepEqual(varSets, [";1", ";2"]);
       });
     },
   );

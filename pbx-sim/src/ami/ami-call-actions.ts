@@ -225,7 +225,7 @@ export async function originateApplication(
   const waiting = channel === undefined ? undefined : deps.controlled.awaiting("Originate", channel);
   if (waiting !== undefined) {
     await replyAck(session, headers, waiting.message);
-    waiting.proceed(actionHeader(headers, "ActionID"));
+    waiting.proceed(actionHeader(headers, "ActionID"), actionVariables(headers));
     return "keep";
   }
   await replyAck(session, headers, "Originate successfully queued");

@@ -11,6 +11,7 @@ import type { CaptureTemplate } from "./capture-template.js";
 import type { BridgeBlock, ChannelTable, LiveChannel } from "./channel-table.js";
 import { conferenceLeaveEvents } from "./redirect-model.js";
 import { factsOf } from "./simulated-calls.js";
+import { withOriginateVariables } from "./supervisor-calls.js";
 
 /** The recorded actions a controlled call waits for, each with the capture that shows what it does. */
 export type ControlScenario = "blindTransfer" | "attendedTransfer" | "spy" | "park";
@@ -38,7 +39,7 @@ export interface AwaitingCall {
    * The action came: plays what the capture recorded after it, shifted to now. `actionId` is the
    * action's own, for the events that echo it (OriginateResponse).
    */
-  proceed(actionId: string): void;
+  proceed(actionId: string, variables?: ReadonlyArray<readonly [string, string]>): void;
 }
 
 export interface ControlledCalls {
@@ -148,7 +149,7 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
       scenario,
       linkedid,
       message: control.message,
-      proceed(actionId) {
+      proceed(actionId, variables = []) {
         waiting.delete(call);
         // The recorded tail plays out as recorded: no Redirect takes it over.
         owned.delete(linkedid);
@@ -157,7 +158,8 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
         const shifted: CallAllocation = { ...allocation, ringDeltaUs: waitedUs };
         const request = { actionId: actionId === "" ? undefined : actionId } as CallValues["request"];
         const tail = renderCall(template, { ...values, request }, shifted).slice(control.headEvents);
-        playCall(tail, deps).then(ended, ended);
+        // 19s's Originate set no variables: an Originate's are set on its Local halves as 16p's are.
+        playCall(withOriginateVariables(tail, variables), deps).then(ended, ended);
       },
       end: ended,
     };

@@ -111,7 +111,7 @@ export function createSupervisorCalls(deps: SupervisorCallsDeps): SupervisorCall
         ? relined(event, lines)
         : event;
     });
-    return { linkedid, events: withVariables(events, request.variables) };
+    return { linkedid, events: withOriginateVariables(events, request.variables) };
   }
 
   function start(request: SpyOriginate, spied: LiveChannel): boolean {
@@ -181,7 +181,7 @@ function retimed(event: RenderedEvent, offsetUs: number): RenderedEvent {
  * The Originate's variables as Asterisk sets them (16p): on Local;1 right after its first Newexten,
  * copied to Local;2 right after ;1's NewConnectedLine, each a VarSet with the half's channel block.
  */
-function withVariables(
+export function withOriginateVariables(
   events: readonly RenderedEvent[],
   variables: ReadonlyArray<readonly [string, string]>,
 ): RenderedEvent[] {

@@ -149,10 +149,20 @@ describe("ESL simulator: call-control api commands", () => {
     await withSimulator(async (simulator, client) => {
       const spied = simulator.playControlledCall("spy", { maxWaitMs: 8000 });
       const { agent } = await answeredLegs(simulator);
-      const reply = await client.command(`bgapi originate {originate_timeout=20}user/1005 &eavesdrop(${agent})`);
+      const reply = await client.command(
+        `bgapi originate {callmesh_call_id=spy-7,originate_timeout=20}user/1005 &eavesdrop(${agent})`,
+      );
       assert.match(frameHeader(reply, "Reply-Text") ?? "", /^\+OK Job-UUID: /);
       await spied;
       assert.ok(named(client.events(), "MEDIA_BUG_START").length > 0);
+      // The originate's variables sit on the supervisor's leg where 19s's recorded ones were.
+      const created = client
+        .events()
+        .find(
+          (event) => eventName(event) === "CHANNEL_CREATE" && eventHeader(event, "Channel-Name")?.includes("1005@"),
+        );
+      assert.equal(eventHeader(created ?? { headers: [] }, "variable_callmesh_call_id"), "spy-7");
+      assert.equal(eventHeader(created ?? { headers: [] }, "variable_origination_caller_id_name"), undefined);
 
       const parked = simulator.playControlledCall("park", { maxWaitMs: 8000 });
       const legs = await answeredLegs(simulator);

@@ -7,6 +7,7 @@ import { channelEvent, DESTROY_SOURCE, HANGUP_SOURCE, HOLD_SOURCE, REPORTING_SOU
 import type { ChannelTable } from "./esl-channel-table.js";
 import type { EslControlScenario, EslControlTemplate } from "./esl-control-templates.js";
 import { type EslEvent, eventHeader } from "./esl-event.js";
+import { parseOriginateVariables } from "./esl-originate-request.js";
 import { factsOf } from "./esl-simulated-calls.js";
 
 export interface EslControlledCallOptions extends InboundCallOptions {
@@ -140,7 +141,10 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
       // The wait, in whole seconds like every recorded shift, moves the tail to now.
       const waitedUs = Math.max(0, Math.ceil((nowMicros() - last.atUs) / 1_000_000) * 1_000_000);
       const shifted = { ...allocation, shiftUs: allocation.shiftUs + waitedUs };
-      const values = { facts, jobUuid: job?.jobUuid ?? "", originateArg: job?.argument ?? "" };
+      // An originate's `{vars}` go where the recorded ones were (19s: the supervisor's leg), as a click-to-call's.
+      const braces = /^\s*\{([^}]*)\}/.exec(job?.argument ?? "")?.[1];
+      const variables = braces === undefined ? [] : parseOriginateVariables(braces);
+      const values = { facts, jobUuid: job?.jobUuid ?? "", originateArg: job?.argument ?? "", variables };
       const tail = renderEslCall(template, values, shifted).slice(control.headEvents);
       // A synchronous `api` fires no BACKGROUND_JOB.
       playCall(tail, deps, (event) => event.name === "BACKGROUND_JOB" && job?.background === false).then(ended, ended);
