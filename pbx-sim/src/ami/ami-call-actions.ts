@@ -172,7 +172,8 @@ function redirectElsewhere(
       return dialRedirectEvents({ moved: channel, others, context, phone, bridge, bridges, nowUs });
     });
   }
-  if (context !== deps.conferenceContext) return false;
+  // A phone's number is no room: a dual Redirect to one is none of the agent's commands.
+  if (context !== deps.conferenceContext || Object.hasOwn(deps.extensions, exten)) return false;
   const moved = extra === undefined ? [channel] : [channel, extra];
   return deps.controlled.takeOver(channel, (nowUs) => {
     const known = deps.controlled.roomBridge(exten);
