@@ -353,13 +353,15 @@ describe("call control on FreeSWITCH, through the gateway", () => {
       const callId = ringing.callId;
       const leg = sim.channels().find((row) => row.name.startsWith("sofia/internal/1001@"));
       assert.ok(leg, "1001 rings");
+      const callerLeg = sim.channels().find((row) => row.name.startsWith("sofia/external/"));
+      assert.ok(callerLeg, "the caller's leg");
       await refusedWith("Hold", { callId }, "failed_precondition", "wrong_call_state");
       await refusedWith("Intercept", { callId, extension: "1099" }, "not_found", "extension_unknown");
       const { status, json } = await call("Intercept", { callId, extension: "1004" });
       assert.equal(status, 200, JSON.stringify(json));
       assert.equal(
         sent("bgapi originate").at(-1)?.command,
-        `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${leg.uuid})`,
+        `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${callerLeg.uuid})`,
       );
       // 1001's ringing leg hangs up (PICKED_OFF), 1004 answers, and the caller is bridged to it.
       const answered = await eventually(

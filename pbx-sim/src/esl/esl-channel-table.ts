@@ -81,6 +81,8 @@ export interface ChannelTable {
   observe(event: EslEvent): void;
   /** The last event that carried the channel's data (what a modeled event about it starts from). */
   readonly lastEvent: (uuid: string) => EslEvent | undefined;
+  /** The channels whose last event names `uuid` as their other leg (the legs a caller's originate rings). */
+  readonly partnersOf: (uuid: string) => string[];
   readonly rows: () => readonly ChannelRow[];
   readonly count: () => number;
 }
@@ -132,6 +134,8 @@ export function createChannelTable(): ChannelTable {
       }
     },
     lastEvent: (uuid) => last.get(uuid),
+    partnersOf: (uuid) =>
+      [...last.entries()].filter(([, event]) => eventHeader(event, "Other-Leg-Unique-ID") === uuid).map(([leg]) => leg),
     rows: () => [...rows.values()],
     count: () => rows.size,
   };

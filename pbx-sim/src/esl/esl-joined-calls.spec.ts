@@ -96,53 +96,56 @@ describe("ESL simulator: what intercept, conference and eavesdrop do on calls no
     },
   );
 
-  it(
-    "an originate into &intercept(<ringing leg>) rings and answers the phone, then bridges it to the caller",
-    TEST,
-    async () => {
-      await withSimulator(async (simulator, client) => {
-        const played = simulator.playControlledCall("ringing", { maxWaitMs: 8000 });
-        const ringing = await until(() => legOf(simulator, "sofia/internal/1001@")?.uuid, "1001 rings");
-        const caller = legOf(simulator, "sofia/external/")?.uuid ?? "";
-        await until(
-          () => (named(client.events(), "CHANNEL_PROGRESS", ringing).length > 0 ? true : undefined),
-          "ringing",
-        );
-        const reply = await client.command(
-          `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${ringing})`,
-        );
-        const jobUuid = frameHeader(reply, "Job-UUID") ?? "";
-        const job = await until(
-          () => named(client.events(), "BACKGROUND_JOB").find((event) => header(event, "Job-UUID") === jobUuid),
-          "the originate's BACKGROUND_JOB",
-        );
-        const phone = /^\+OK ([0-9a-f-]{36})\n$/.exec(job.body ?? "")?.[1] ?? "";
-        assert.ok(phone !== "", JSON.stringify(job.body));
-        const bridged = await until(() => named(client.events(), "CHANNEL_BRIDGE", caller)[0], "the caller bridged");
-        assert.equal(header(bridged, "Other-Leg-Unique-ID"), phone);
-        assert.equal(header(bridged, "Bridge-B-Unique-ID"), phone);
-        assert.match(header(bridged, "Other-Leg-Channel-Name") ?? "", /^sofia\/internal\/1004@127\.0\.0\.1:6004$/);
-        // 19s's CHANNEL_BRIDGE order: the stamp, Bridge-A/B, the leg's data, then Other-Type and Other-Leg-*.
-        const keys = bridged.headers.map(([key]) => key);
-        assert.equal(keys.indexOf("Bridge-A-Unique-ID"), keys.indexOf("Event-Sequence") + 1);
-        assert.ok(keys.indexOf("Other-Type") > keys.lastIndexOf("Caller-Privacy-Hide-Number"));
-        const executed = named(client.events(), "CHANNEL_EXECUTE", phone)[0];
-        assert.equal(header(executed, "Application"), "intercept");
-        assert.equal(header(executed, "Application-Data"), ringing);
-        const picked = named(client.events(), "CHANNEL_HANGUP_COMPLETE", ringing)[0];
-        assert.equal(header(picked, "Hangup-Cause"), "PICKED_OFF");
-        assert.equal(header(picked, "variable_hangup_cause_q850"), "16");
-        assert.equal(named(client.events(), "CHANNEL_ANSWER", caller).length, 1);
-        // 1001 never answers as recorded: the held call is the intercept's now.
-        assert.equal(named(client.events(), "CHANNEL_ANSWER", ringing).length, 0);
+  // FreeSWITCH's pickup names the caller's A-leg (the driver does); a B-leg named instead is itself the ringing leg.
+  for (const leg of ["caller", "ringing"] as const)
+    it(
+      `an originate into &intercept(<${leg} leg>) rings and answers the phone, then bridges it to the caller`,
+      TEST,
+      async () => {
+        await withSimulator(async (simulator, client) => {
+          const played = simulator.playControlledCall("ringing", { maxWaitMs: 8000 });
+          const ringing = await until(() => legOf(simulator, "sofia/internal/1001@")?.uuid, "1001 rings");
+          const caller = legOf(simulator, "sofia/external/")?.uuid ?? "";
+          await until(
+            () => (named(client.events(), "CHANNEL_PROGRESS", ringing).length > 0 ? true : undefined),
+            "ringing",
+          );
+          const target = leg === "caller" ? caller : ringing;
+          const reply = await client.command(
+            `bgapi originate {origination_caller_id_number=1004,originate_timeout=30}user/1004 &intercept(${target})`,
+          );
+          const jobUuid = frameHeader(reply, "Job-UUID") ?? "";
+          const job = await until(
+            () => named(client.events(), "BACKGROUND_JOB").find((event) => header(event, "Job-UUID") === jobUuid),
+            "the originate's BACKGROUND_JOB",
+          );
+          const phone = /^\+OK ([0-9a-f-]{36})\n$/.exec(job.body ?? "")?.[1] ?? "";
+          assert.ok(phone !== "", JSON.stringify(job.body));
+          const bridged = await until(() => named(client.events(), "CHANNEL_BRIDGE", caller)[0], "the caller bridged");
+          assert.equal(header(bridged, "Other-Leg-Unique-ID"), phone);
+          assert.equal(header(bridged, "Bridge-B-Unique-ID"), phone);
+          assert.match(header(bridged, "Other-Leg-Channel-Name") ?? "", /^sofia\/internal\/1004@127\.0\.0\.1:6004$/);
+          // 19s's CHANNEL_BRIDGE order: the stamp, Bridge-A/B, the leg's data, then Other-Type and Other-Leg-*.
+          const keys = bridged.headers.map(([key]) => key);
+          assert.equal(keys.indexOf("Bridge-A-Unique-ID"), keys.indexOf("Event-Sequence") + 1);
+          assert.ok(keys.indexOf("Other-Type") > keys.lastIndexOf("Caller-Privacy-Hide-Number"));
+          const executed = named(client.events(), "CHANNEL_EXECUTE", phone)[0];
+          assert.equal(header(executed, "Application"), "intercept");
+          assert.equal(header(executed, "Application-Data"), target);
+          const picked = named(client.events(), "CHANNEL_HANGUP_COMPLETE", ringing)[0];
+          assert.equal(header(picked, "Hangup-Cause"), "PICKED_OFF");
+          assert.equal(header(picked, "variable_hangup_cause_q850"), "16");
+          assert.equal(named(client.events(), "CHANNEL_ANSWER", caller).length, 1);
+          // 1001 never answers as recorded: the held call is the intercept's now.
+          assert.equal(named(client.events(), "CHANNEL_ANSWER", ringing).length, 0);
 
-        assert.equal(await api(client, `uuid_kill ${caller}`), "+OK\n");
-        await played;
-        assert.equal(named(client.events(), "CHANNEL_HANGUP_COMPLETE", phone).length, 1);
-        assert.deepEqual(simulator.channels(), []);
-      });
-    },
-  );
+          assert.equal(await api(client, `uuid_kill ${caller}`), "+OK\n");
+          await played;
+          assert.equal(named(client.events(), "CHANNEL_HANGUP_COMPLETE", phone).length, 1);
+          assert.deepEqual(simulator.channels(), []);
+        });
+      },
+    );
 
   it(
     "an originate into &eavesdrop of a leg 19s does not hold plays 19s's supervisor leg until the spied leg goes",

@@ -53,6 +53,8 @@ export interface JoinRequest {
 export interface EslJoinedCallsDeps extends CallPlayback<RenderedEslEvent> {
   readonly controlled: EslControlledCalls;
   readonly lastEvent: (uuid: string) => EslEvent | undefined;
+  /** The legs whose other leg is this one (a caller's ringing phones). */
+  readonly partnersOf: (uuid: string) => string[];
   readonly joiningLeg: EslCaptureTemplate;
   readonly allocate: (template: EslCaptureTemplate) => EslCallAllocation;
   readonly logger: Logger;
@@ -107,11 +109,15 @@ export function createEslJoinedCalls(deps: EslJoinedCallsDeps): EslJoinedCalls {
     let leg: JoiningLeg | undefined;
     const taken = await deps.controlled.takeOver(request.target, () => {
       const target = deps.lastEvent(request.target) ?? { headers: [] };
-      // The intercepted leg's partner is the caller (a ringing B-leg's Other-Leg-Unique-ID); an A-leg is the caller.
+      // switch_ivr_intercept_session takes over the leg named and hangs up its partner. Named, as
+      // FreeSWITCH's own pickup does, by the caller's A-leg: its partner is the phone it rings (the
+      // B-leg whose Other-Leg-Unique-ID is the caller). A B-leg named instead is its own ringing leg.
       const outbound = eventHeader(target, "Call-Direction") === "outbound";
       const callerUuid = outbound ? (eventHeader(target, "Other-Leg-Unique-ID") ?? "") : request.target;
       const caller = deps.lastEvent(callerUuid) ?? target;
-      const ringing = outbound ? request.target : (eventHeader(caller, "Other-Leg-Unique-ID") ?? "");
+      const ringing = outbound
+        ? request.target
+        : (eventHeader(caller, "Other-Leg-Unique-ID") ?? deps.partnersOf(callerUuid)[0] ?? "");
       leg = render(request, target, deps.allocate(deps.joiningLeg), nowMicros());
       const joined = leg.joining.at(-1);
       let atUs = (joined?.atUs ?? nowMicros()) + 100;

@@ -219,6 +219,7 @@ export async function startEslSimulator(options: EslSimulatorOptions = {}): Prom
   const joined = createEslJoinedCalls({
     controlled,
     lastEvent: channels.lastEvent,
+    partnersOf: channels.partnersOf,
     joiningLeg: templates.joiningLeg,
     allocate: (template) => calls.allocate(template),
     timeScale: config.timeScale,

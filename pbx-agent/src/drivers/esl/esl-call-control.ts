@@ -266,17 +266,20 @@ const spy = onCall<SpyCall>(async (deps, call, command) => {
 });
 
 /**
- * Intercept: `bgapi originate {…}user/<extension> &intercept(<ringing leg>)`: once the
- * intercepting phone answers, FreeSWITCH hangs up the ringing leg and bridges the phone to
- * its partner, the caller (the other ringing legs of a ring group lose the race).
+ * Intercept: `bgapi originate {…}user/<extension> &intercept(<caller's leg>)`. Once the
+ * intercepting phone answers, switch_ivr_intercept_session answers the leg it is given, hangs up
+ * that leg's partner (the ringing phone) with PICKED_OFF and bridges the phone to it. So the leg
+ * named is the caller's, as FreeSWITCH's own pickup (`intercept ${last_dial}`) names it: naming
+ * the ringing leg would bridge the phone to it and drop the caller.
  */
 const intercept = onCall<InterceptCall>(async (deps, call, command) => {
   if (!DIALABLE.test(command.extension)) return refused("invalid extension");
   if (call.answeredUs !== undefined) return wrongState("the call is answered already");
-  const ringing = ringingLegs(call)[0];
-  if (ringing === undefined) return wrongState("the call rings no extension");
+  if (ringingLegs(call).length === 0) return wrongState("the call rings no extension");
+  const caller = callerOf(call);
+  if (caller === undefined) return wrongState("the call has no caller leg");
   const variables = originateVariables(deps, command.extension, "");
-  return originate(deps, `originate ${variables}user/${command.extension} &intercept(${ringing.uuid})`);
+  return originate(deps, `originate ${variables}user/${command.extension} &intercept(${caller.uuid})`);
 });
 
 /**
