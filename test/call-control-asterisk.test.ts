@@ -163,6 +163,52 @@ describe("call control through the gateway on Asterisk", () => {
   );
 
   it(
+    "Spy answers the supervisor call's id: Hangup with it ends the supervision only, other actions are refused",
+    TEST,
+    async () => {
+      const { callId, played } = await answeredCall("blindTransfer");
+      const before = await keysOf(server);
+      const spy = await postJson(server.url, rpc("Spy"), { callId, supervisor: "1005" });
+      assert.equal(spy.status, 200, JSON.stringify(spy.json));
+      const spyCallId = String(spy.json.spyCallId);
+      assert.match(spyCallId, /^[0-9a-f-]{36}$/);
+      assert.ok(
+        [actionsNamed("Originate").at(-1)?.fields.Variable].flat().includes(`CALLMESH_CALL_ID=${spyCallId}`),
+        JSON.stringify(actionsNamed("Originate").at(-1)?.fields),
+      );
+      const held = await postJson(server.url, rpc("Hold"), { callId: spyCallId });
+      assert.equal(held.json.code, "failed_precondition", JSON.stringify(held.json));
+      assert.equal(reasonOf(held.json), "wrong_call_state");
+      // Once the supervisor's phone answered (0.2 × 19s's ring), the session is theirs to end.
+      const hangups = actionsNamed("Hangup").length;
+      const ended = await eventually(
+        async () => {
+          const reply = await postJson(server.url, rpc("Hangup"), { callId: spyCallId });
+          return reply.status === 200 ? reply : undefined;
+        },
+        10_000,
+        "Hangup of the supervision",
+      );
+      assert.equal(ended.status, 200);
+      const cut = actionsNamed("Hangup")
+        .slice(hangups)
+        .map((action) => String(action.fields.Channel));
+      assert.ok(cut.length > 0 && cut.every((channel) => /1005/.test(channel)), `${cut}`);
+      const over = await postJson(server.url, rpc("Hangup"), { callId: spyCallId });
+      assert.equal(over.json.code, "not_found", "the session is over");
+      // The spied call goes on until it is hung up: one HANGUP, one CDR, nothing else.
+      const got = await postJson(server.url, rpc("GetCall"), { callId });
+      assert.equal((got.json.call as Json).state, "ACTIVE_CALL_STATE_ANSWERED");
+      assert.equal((await postJson(server.url, rpc("Hangup"), { callId })).status, 200);
+      await played;
+      const kinds = await eventsOf(callId, (k) => k.includes("HANGUP"));
+      assert.equal(kinds.filter((kind) => kind === "HANGUP").length, 1, `${kinds}`);
+      assert.equal(await cdrCountOf(server, callId), 1);
+      await assertNoOtherCall(server, callId, before);
+    },
+  );
+
+  it(
     "Hold and Resume, SendDtmf and AddToConference reach the PBX; a key without calls:control is refused",
     TEST,
     async () => {

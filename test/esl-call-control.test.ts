@@ -440,6 +440,52 @@ describe("call control on FreeSWITCH, through the gateway", () => {
   );
 
   it(
+    "Spy answers the supervisor call's id: Hangup with it kills the supervisor's leg only, other actions are refused",
+    TEST,
+    async () => {
+      const { callId, played, agent: agentLeg } = await answeredCall("answered");
+      const before = events.length;
+      const { status, json } = await call("Spy", { callId, supervisor: "1005" });
+      assert.equal(status, 200, JSON.stringify(json));
+      const spyCallId = String(json.spyCallId);
+      assert.match(spyCallId, /^[0-9a-f-]{36}$/);
+      assert.match(
+        String(sent("bgapi originate").at(-1)?.command),
+        new RegExp(`^bgapi originate \\{callmesh_call_id=${spyCallId},`),
+      );
+      const supervisor = await eventually(
+        async () =>
+          sim.channels().find((row) => row.name.startsWith("sofia/internal/1005@") && row.callstate === "ACTIVE"),
+        5000,
+        "the supervisor's leg up",
+      );
+      await refusedWith("Hold", { callId: spyCallId }, "failed_precondition", "wrong_call_state");
+      const ended = await call("Hangup", { callId: spyCallId });
+      assert.equal(ended.status, 200, JSON.stringify(ended.json));
+      assert.equal(sent("api uuid_kill").at(-1)?.command, `api uuid_kill ${supervisor.uuid}`);
+      await eventually(
+        async () => (sim.channels().some((row) => row.uuid === supervisor.uuid) ? undefined : true),
+        5000,
+        "the supervisor's leg gone",
+      );
+      // The spied call goes on, untouched, until it is hung up.
+      assert.ok(
+        sim.channels().some((row) => row.uuid === agentLeg),
+        "1001 still talks",
+      );
+      const got = await call("GetCall", { callId });
+      assert.equal((got.json.call as Json).state, "ACTIVE_CALL_STATE_ANSWERED");
+      await refusedWith("Hangup", { callId: spyCallId }, "not_found", "call_not_found");
+      assert.equal((await call("Hangup", { callId })).status, 200);
+      await played;
+      await cdrOf(callId);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(!events.slice(before).some((event) => event.callId !== callId), "no CRM event of another call");
+      await assertOneCdr(callId);
+    },
+  );
+
+  it(
     "with a state dir, an ESL driver restarted mid-call goes on with the next sequence: 1 RINGING, 2 ANSWERED, 3 HANGUP",
     TEST,
     async () => {
