@@ -3,21 +3,23 @@
 // and restarted. Each call ends with exactly one ANSWERED, one HANGUP and one CDR, its events
 // numbered 1..n, and the right talk time; a call that ends while the agent is down gets its one
 // HANGUP and CDR from the saved state when the agent is back. The server (gateway + cdr-service) and the agent are
-// separate processes, as in production; the simulated Asterisk runs in the test, on 127.0.0.1.
+// separate processes, as in production; the simulated PBX runs in the test, on 127.0.0.1. The
+// same story runs on Asterisk (AMI) and on FreeSWITCH (ESL).
 //
-// The simulator stretches wall time by TIME_SCALE but keeps the recorded gaps in its Timestamps,
-// so ast-real-01a's talk is 3 s however long the call stays up; a call the agent rebuilt from
-// the PBX alone would count its 2 s of ring as talk (5 s).
+// The simulators stretch wall time by TIME_SCALE but keep the recorded gaps in their timestamps,
+// so 01a's talk is 3 s however long the call stays up; a call the agent rebuilt from the PBX
+// alone would count its 2 s of ring as talk (5 s).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, it } from "node:test";
+import { it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
+import { startEslSimulator } from "@callmesh/pbx-sim/esl/esl-simulator.js";
 import { openDatabase } from "@callmesh/platform/database.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
 import { openEventLog, parseEventLogConfig } from "@callmesh/platform/event-log/open-event-log.js";
@@ -31,13 +33,66 @@ type Json = Record<string, unknown>;
 const TIME_SCALE = 4;
 const TALK_SECONDS = 3;
 
-const dataDir = mkdtempSync(join(tmpdir(), "callmesh-restart-mid-call-"));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+/** A simulated PBX as this test drives it: play 01a from a number, cut the agent's connection. */
+interface Pbx {
+  /** The agent's settings for it. */
+  readonly agentEnv: Record<string, string>;
+  /** What the agent logs once it logged in and reconciled its calls with the PBX. */
+  readonly loggedIn: RegExp;
+  playInboundAnswered(from: string): Promise<void>;
+  dropClients(): Promise<void>;
+  close(): Promise<void>;
+}
 
-it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time through an agent kill, a PBX drop and a gateway kill; one that ends while the agent is down gets one HANGUP at its return", {
-  timeout: 180_000,
-}, async () => {
+async function asterisk(): Promise<Pbx> {
   const sim = await startAmiSimulator({ timeScale: TIME_SCALE, logger: createLogger("pbx-sim", "silent") });
+  return {
+    agentEnv: { AMI_PORT: String(sim.port) },
+    loggedIn: /calls reconciled after login/,
+    playInboundAnswered: (from) => sim.playInboundAnswered({ from }),
+    dropClients: async () => assert.ok((await sim.dropClients()) >= 1),
+    close: () => sim.close(),
+  };
+}
+
+async function freeswitch(): Promise<Pbx> {
+  const sim = await startEslSimulator({
+    timeScale: TIME_SCALE,
+    heartbeatIntervalMs: 0,
+    logger: createLogger("pbx-sim", "silent"),
+  });
+  return {
+    agentEnv: { PBX_KIND: "freeswitch", ESL_PORT: String(sim.port), ESL_PASSWORD: "ClueCon" },
+    loggedIn: /calls in progress recovered/,
+    playInboundAnswered: (from) => sim.playInboundAnswered({ from }),
+    dropClients: async () => sim.dropConnections(),
+    close: () => sim.close(),
+  };
+}
+
+for (const [name, startPbx] of [
+  ["Asterisk", asterisk],
+  ["FreeSWITCH", freeswitch],
+] as const) {
+  it(
+    `${name}: an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time through an agent kill, a PBX drop and a gateway kill; one that ends while the agent is down gets one HANGUP at its return`,
+    {
+      timeout: 180_000,
+    },
+    () => restartsMidCall(startPbx),
+  );
+}
+
+async function restartsMidCall(startPbx: () => Promise<Pbx>) {
+  const dataDir = mkdtempSync(join(tmpdir(), "callmesh-restart-mid-call-"));
+  try {
+    await restartsMidCallIn(dataDir, await startPbx());
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function restartsMidCallIn(dataDir: string, sim: Pbx) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const common = {
@@ -48,7 +103,7 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     CALLMESH_HOST: "127.0.0.1",
     CDR_SERVICE_PORT: "0",
   };
-  const agentEnv = { ...common, CALLMESH_PARTS: "agent", AMI_PORT: String(sim.port), CALLMESH_GATEWAY_URL: url };
+  const agentEnv = { ...common, ...sim.agentEnv, CALLMESH_PARTS: "agent", CALLMESH_GATEWAY_URL: url };
   const serverEnv = { ...common, CALLMESH_PARTS: "server" };
   const logs: string[][] = [];
   const start = (env: Record<string, string>) => {
@@ -68,7 +123,7 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     const started = start(agentEnv);
     agent = started.child;
     agentLines = started.lines;
-    await waitForLine(agentLines, /calls reconciled after login/);
+    await waitForLine(agentLines, sim.loggedIn);
   };
   const cdrs = async () =>
     ((await postJson(url, "callmesh.crm.v1.CdrService/ListCdrs", { pageSize: 100 })).json.cdrs ?? []) as Json[];
@@ -76,7 +131,7 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     ((await postJson(url, "callmesh.crm.v1.CallService/ListActiveCalls", {})).json.calls ?? []) as Json[];
   /** Plays 01a from `from`; resolves once the API lists it answered. */
   const answeredCall = async (from: string) => {
-    const played = sim.playInboundAnswered({ from });
+    const played = sim.playInboundAnswered(from);
     const call = await eventually(
       async () => (await activeCalls()).find((c) => c.fromNumber === from && c.state === "ACTIVE_CALL_STATE_ANSWERED"),
       20_000,
@@ -102,6 +157,9 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     {
       const { callId, answeredAt, played } = await answeredCall("+35790000001");
       calls.agentKilled = callId;
+      // Mid-call, not in the instant after the answer: a kill then may repeat the ANSWERED (same
+      // event id), as the call's state file lags the spool by that instant (docs/agent.md).
+      await new Promise((resolve) => setTimeout(resolve, 500));
       if (agent) await kill(agent, "SIGKILL");
       await startAgent();
       const listed = (await activeCalls()).find((c) => c.callId === callId);
@@ -115,11 +173,10 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     {
       const { callId, played } = await answeredCall("+35790000002");
       calls.pbxDropped = callId;
-      const logins = agentLines.filter((line) => /calls reconciled after login/.test(line)).length;
-      assert.ok((await sim.dropClients()) >= 1);
+      const logins = agentLines.filter((line) => sim.loggedIn.test(line)).length;
+      await sim.dropClients();
       await eventually(
-        async () =>
-          agentLines.filter((line) => /calls reconciled after login/.test(line)).length > logins ? true : undefined,
+        async () => (agentLines.filter((line) => sim.loggedIn.test(line)).length > logins ? true : undefined),
         15_000,
         "the agent logged in again and reconciled",
       );
@@ -143,6 +200,7 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     {
       const { callId, answeredAt, played } = await answeredCall("+35790000004");
       Object.assign(endedWhileDown, { callId, answeredAt });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // mid-call, as in 1.
       if (agent) await kill(agent, "SIGKILL");
       await played;
       endedWhileDown.restartedMs = Date.now();
@@ -224,4 +282,4 @@ it("an answered call keeps one ANSWERED, one HANGUP, one CDR and its talk time t
     await eventLog.close();
     await database.close();
   }
-});
+}

@@ -2,12 +2,12 @@ import { create } from "@bufbuild/protobuf";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { CallStatus, PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import { type CallLeg, CallLegSchema, type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
+import { secondsBetween as seconds } from "../../normalize/duration.js";
 import { createHangupCause } from "../../normalize/hangup-cause.js";
 import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { TrackedCall, TrackedChannel } from "./ami-call.js";
 import { callStatusOf } from "./ami-call-status.js";
 import type { NumberPlan } from "./ami-number-plan.js";
-import { secondsBetween as seconds } from "./ami-time.js";
 
 /**
  * The messages a call's state turns into. Every CallEvent is a snapshot of the whole call

@@ -16,12 +16,3 @@ export function parseAmiTimestamp(value: string | undefined): number | undefined
   }
   return whole * 1_000_000 + fraction;
 }
-
-/**
- * Whole seconds between two times, to the nearest second; 0 if reversed. Asterisk's
- * billsec rounds down, which turns 13.53 s of talk into 13: the nearest second is what
- * a person would call the call's length, and what FreeSWITCH-side totals agree with.
- */
-export function secondsBetween(fromMicros: number, toMicros: number): number {
-  return toMicros > fromMicros ? Math.round((toMicros - fromMicros) / 1_000_000) : 0;
-}

@@ -2,13 +2,13 @@ import { create } from "@bufbuild/protobuf";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { type CallStatus, PbxKind } from "@callmesh/gen/callmesh/events/v1/call_pb.js";
 import { type CallLeg, CallLegSchema, type Cdr, CdrSchema } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
+import { secondsBetween as seconds } from "../../normalize/duration.js";
 import { createHangupCause } from "../../normalize/hangup-cause.js";
 import { timestampFromMicros } from "../../normalize/timestamp.js";
 import type { TrackedCall } from "./esl-call.js";
 import { eslCallStatus } from "./esl-call-status.js";
 import type { TrackedLeg } from "./esl-leg.js";
 import type { EslNumberPlan } from "./esl-number-plan.js";
-import { secondsBetween as seconds } from "./esl-time.js";
 
 /** The caller's answer counts as the call's when it came within this of the callee's (bridge setup). */
 const SAME_ANSWER_US = 1_000_000;
