@@ -3,19 +3,15 @@
 // Each RPC must reach the PBX as the right action, change the call as Asterisk would, and
 // come back as the right answer or Connect code.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
-import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
-import { startAgent } from "@callmesh/pbx-agent/main.js";
 import { type AmiSimulator, type ControlScenario, startAmiSimulator } from "@callmesh/pbx-sim/ami/ami-simulator.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { eventually } from "./support/processes.js";
 import { postJson, readTopic, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+import { startTestAgent } from "./support/test-agent.js";
 
 type Json = Record<string, unknown>;
 const rpc = (name: string) => `callmesh.crm.v1.CallService/${name}`;
@@ -380,30 +376,14 @@ async function assertNoOtherCall(server: TestServer, callId: string, before: Rea
 async function startSystem(timeScale: number) {
   const server = await startTestServer();
   const sim = await startAmiSimulator({ timeScale, logger: createLogger("pbx-sim", "silent") });
-  const spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-  const agent = await startAgent(
-    parseAgentConfig({
-      CALLMESH_AGENT_OPS_PORT: "0",
-      CALLMESH_GATEWAY_URL: server.url,
-      CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-      CALLMESH_AGENT_ID: testCredentials.agentId,
-      CALLMESH_SPOOL_DIR: spoolDir,
-      AMI_PORT: String(sim.port),
-      AMI_USERNAME: "callmesh",
-      AMI_SECRET: "callmesh",
-    }),
-    { logger: createLogger("pbx-agent", "silent") },
-  );
-  const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-  await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
+  const agent = await startTestAgent(server, { kind: "asterisk", port: sim.port });
   return {
     server,
     sim,
     async stop() {
-      await agent.stop();
+      await agent.dispose();
       await sim.close();
       await server.stop();
-      rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

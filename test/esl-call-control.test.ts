@@ -10,16 +10,15 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type CallEvent, CallEventKind, CallEventSchema } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
-import { parseAgentConfig } from "@callmesh/pbx-agent/config.js";
 import { createEslDriver } from "@callmesh/pbx-agent/drivers/esl/esl-driver.js";
-import { type RunningAgent, startAgent } from "@callmesh/pbx-agent/main.js";
 import type { CallOutput } from "@callmesh/pbx-agent/ports/pbx-driver.js";
 import { type EslControlScenario, type EslSimulator, startEslSimulator } from "@callmesh/pbx-sim/esl/esl-simulator.js";
 import { Topic } from "@callmesh/platform/event-log/event-log.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { reasonOf } from "./support/connect-json.js";
 import { eventually } from "./support/processes.js";
-import { postJson, startTestServer, type TestServer, testCredentials } from "./support/server.js";
+import { postJson, startTestServer, type TestServer } from "./support/server.js";
+import { startTestAgent, type TestAgent } from "./support/test-agent.js";
 
 const TEST = { timeout: 30_000 };
 const rpc = (name: string) => `callmesh.crm.v1.CallService/${name}`;
@@ -28,21 +27,11 @@ type Json = Record<string, unknown>;
 describe("call control on FreeSWITCH, through the gateway", () => {
   let server: TestServer;
   let sim: EslSimulator;
-  let agent: RunningAgent;
-  let spoolDir: string;
+  let testAgent: TestAgent;
   const events: CallEvent[] = [];
   const consuming = new AbortController();
   let consumer: Promise<void> | undefined;
   let nextCaller = 100;
-  let agentSettings: Record<string, string> = {};
-  const agentConfig = (settings: Record<string, string>) => {
-    agentSettings = settings;
-    return parseAgentConfig(settings);
-  };
-  const waitReady = async () => {
-    const ready = `http://127.0.0.1:${agent.opsPort}/readyz`;
-    await eventually(async () => ((await fetch(ready)).status === 200 ? true : undefined), 15_000, "agent ready");
-  };
 
   before(async () => {
     server = await startTestServer();
@@ -54,21 +43,6 @@ describe("call control on FreeSWITCH, through the gateway", () => {
       ),
       logger: createLogger("pbx-sim", "silent"),
     });
-    spoolDir = mkdtempSync(join(tmpdir(), "callmesh-spool-"));
-    agent = await startAgent(
-      agentConfig({
-        PBX_KIND: "freeswitch",
-        ESL_PORT: String(sim.port),
-        ESL_PASSWORD: "ClueCon",
-        CALLMESH_AGENT_OPS_PORT: "0",
-        CALLMESH_GATEWAY_URL: server.url,
-        CALLMESH_AGENT_TOKEN: testCredentials.agentToken,
-        CALLMESH_AGENT_ID: testCredentials.agentId,
-        CALLMESH_SPOOL_DIR: spoolDir,
-        PBX_TRUNK_GATEWAYS: "provider",
-      }),
-      { logger: createLogger("pbx-agent", "silent") },
-    );
     consumer = server.eventLog.consume({
       group: "esl-call-control-test",
       topic: Topic.callEvents,
@@ -77,16 +51,19 @@ describe("call control on FreeSWITCH, through the gateway", () => {
         for (const record of batch) events.push(fromBinary(CallEventSchema, record.value));
       },
     });
-    await waitReady();
+    testAgent = await startTestAgent(
+      server,
+      { kind: "freeswitch", port: sim.port },
+      { PBX_TRUNK_GATEWAYS: "provider" },
+    );
   });
 
   after(async () => {
     consuming.abort();
     await consumer?.catch(() => undefined);
-    await agent?.stop();
+    await testAgent?.dispose();
     await sim?.close();
     await server?.stop();
-    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   const kinds = (callId: string) => events.filter((event) => event.callId === callId).map((event) => event.kind);
@@ -281,9 +258,8 @@ describe("call control on FreeSWITCH, through the gateway", () => {
     TEST,
     async () => {
       const { callId, played, caller } = await answeredCall("answered", 20_000);
-      await agent.stop();
-      agent = await startAgent(parseAgentConfig(agentSettings), { logger: createLogger("pbx-agent", "silent") });
-      await waitReady();
+      await testAgent.stop();
+      testAgent = await testAgent.restart();
       assert.ok(sent("api show channels as json").length >= 2, "each login asks FreeSWITCH what it has");
       // The restarted agent knows the call: it is listed, and can be hung up.
       const got = await eventually(
