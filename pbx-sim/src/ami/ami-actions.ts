@@ -218,17 +218,17 @@ const hhmmss = (us: number) => {
   return `${pad(Math.floor(total / 3600))}:${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}`;
 };
 
-// main/manager.c action_coreshowchannels: each channel's state lines, then its bridge, application and age.
+// main/manager.c action_coreshowchannels: each channel's state lines, then its application, age and bridge.
 const coreShowChannels: ActionHandler = async (session, headers, deps) => {
   const now = nowMicros();
   const items = deps.calls.channels.all().map((channel) => [
     ["Event", "CoreShowChannel"] as const,
     ...channel.lines,
-    ["BridgeId", channel.bridgeId] as const,
     // A dialed channel runs no dialplan: Asterisk shows app_dial's placeholder (as its CEL events do).
     ["Application", channel.application || "AppDial"] as const,
     ["ApplicationData", channel.application ? channel.applicationData : "(Outgoing Line)"] as const,
     ["Duration", hhmmss(now - channel.createdUs)] as const,
+    ["BridgeId", channel.bridgeId] as const,
   ]);
   await session.write(
     eventList(actionHeader(headers, "ActionID"), "Channels will follow", items, "CoreShowChannelsComplete"),

@@ -96,6 +96,41 @@ describe("ami-simulator call-control actions", () => {
           ],
           "Channel1 does not exist: PJSIP/a-1",
         ],
+        // main/features.c action_bridge checks both names are given before looking either up.
+        ["Bridge", [["Channel1", "PJSIP/a-1"]], "Missing channel parameter in request"],
+        // main/manager.c action_redirect: a priority below 1 is invalid; ExtraContext needs the rest.
+        [
+          "Redirect",
+          [
+            ["Channel", "PJSIP/1001-00000099"],
+            ["Context", "from-internal"],
+            ["Exten", "1002"],
+            ["Priority", "0"],
+          ],
+          "Priority is invalid",
+        ],
+        [
+          "Redirect",
+          [
+            ["Channel", "PJSIP/1001-00000099"],
+            ["Context", "callmesh-hold"],
+            ["Exten", "hold"],
+            ["Priority", "1"],
+            ["ExtraChannel", "PJSIP/1002-00000099"],
+            ["ExtraContext", "callmesh-hold"],
+            ["ExtraExten", "wait"],
+          ],
+          "ExtraPriority not specified",
+        ],
+        // res/parking/parking_manager.c manager_park checks Timeout before the channel.
+        [
+          "Park",
+          [
+            ["Channel", "PJSIP/provider-00000099"],
+            ["Timeout", "soon"],
+          ],
+          "Invalid Timeout value.",
+        ],
       ];
       for (const [index, [action, fields, message]] of cases.entries()) {
         client.sendAction([["Action", action], ["ActionID", `a${index}`], ...fields]);
@@ -142,6 +177,8 @@ describe("ami-simulator call-control actions", () => {
         ["TimeoutChannel", extension],
       ]);
       assert.equal(blockValue(await client.response("pk"), "Message"), "Park successful");
+      // As ast-real-21u: parking_manager.c's text ends in a newline before astman's CRLF.
+      assert.match(client.received(), /\r\nActionID: pk\r\nMessage: Park successful\n\r\n\r\n/);
       const parked = await client.waitFor(isEvent("ParkedCall"));
       assert.equal(blockValue(parked, "ParkeeChannel"), caller);
       assert.equal(blockValue(parked, "ParkingSpace"), "701");
@@ -522,10 +559,10 @@ describe("ami-simulator call-control actions", () => {
           "Priority",
           "Uniqueid",
           "Linkedid",
-          "BridgeId",
           "Application",
           "ApplicationData",
           "Duration",
+          "BridgeId",
         ],
       );
       assert.equal(blockValue(first ?? [], "ChannelState"), "6");

@@ -6,6 +6,7 @@ import type { AmiSession, MessageOutcome } from "./ami-session.js";
 import type { CallIdentities } from "./call-identities.js";
 import type { ChannelTable, LiveChannel } from "./channel-table.js";
 import { type ControlledCalls, channelEvent } from "./controlled-calls.js";
+import { scanInteger } from "./originate-request.js";
 import { actionHeader, actionVariables } from "./received-action.js";
 import { conferenceBridge, conferenceEvents, dialRedirectEvents } from "./redirect-model.js";
 import type { SupervisorCalls } from "./supervisor-calls.js";
@@ -100,19 +101,31 @@ const transfer =
     return replyAck(session, headers, accepted);
   };
 
+/**
+ * res/parking/parking_manager.c manager_park_bridged and manager_park_unbridged ack with a newline
+ * in the text ("Park successful\n"), so the wire has `Message: Park successful\n\r\n\r\n`, as
+ * ast-real-21u shows (its parsed Message loses the `\n`, so the text is written here, not replayed).
+ */
+export const PARK_SUCCESSFUL = "Park successful\n";
+
 const park: CallActionHandler = async (session, headers, deps) => {
   const name = actionHeader(headers, "Channel");
   if (name === "") return replyError(session, headers, "Channel not specified");
+  // manager_park checks Timeout before it looks the channel up.
+  const timeout = actionHeader(headers, "Timeout");
+  if (timeout !== "" && !((scanInteger(timeout) ?? -1) >= 0)) {
+    return replyError(session, headers, "Invalid Timeout value.");
+  }
   const channel = deps.channels.get(name);
   if (channel === undefined) return replyError(session, headers, `Channel does not exist: ${name}`);
   const waiting = deps.controlled.awaiting("Park", channel);
   if (waiting !== undefined) {
-    await replyAck(session, headers, waiting.message);
+    await replyAck(session, headers, PARK_SUCCESSFUL);
     waiting.proceed(actionHeader(headers, "ActionID"));
     return "keep";
   }
   deps.logger.warn({ session: session.id }, "simulator plays no events for this Park (no capture of this call)");
-  return replyAck(session, headers, "Park successful");
+  return replyAck(session, headers, PARK_SUCCESSFUL);
 };
 
 const redirect: CallActionHandler = async (session, headers, deps) => {
@@ -122,7 +135,15 @@ const redirect: CallActionHandler = async (session, headers, deps) => {
   if (header("Context") === "") return replyError(session, headers, "Context not specified");
   if (header("Exten") === "") return replyError(session, headers, "Exten not specified");
   if (header("Priority") === "") return replyError(session, headers, "Priority not specified");
-  if (!/^\s*\d+/.test(header("Priority"))) return replyError(session, headers, "Priority is invalid");
+  // sscanf %30d, else a label (the recorded dialplan has none); below 1 is invalid.
+  if (!((scanInteger(header("Priority")) ?? 0) >= 1)) return replyError(session, headers, "Priority is invalid");
+  if (header("ExtraChannel") !== "" && header("ExtraContext") !== "") {
+    if (header("ExtraExten") === "") return replyError(session, headers, "ExtraExten not specified");
+    if (header("ExtraPriority") === "") return replyError(session, headers, "ExtraPriority not specified");
+    if (!((scanInteger(header("ExtraPriority")) ?? 0) >= 1)) {
+      return replyError(session, headers, "ExtraPriority is invalid");
+    }
+  }
   const channel = deps.channels.get(name);
   if (channel === undefined) return replyError(session, headers, `Channel does not exist: ${name}`);
   const extraName = header("ExtraChannel");
@@ -184,12 +205,16 @@ function redirectElsewhere(
   });
 }
 
+// main/features.c action_bridge: both names required, each looked up by name prefix.
 const bridge: CallActionHandler = async (session, headers, deps) => {
-  const one = deps.channels.get(actionHeader(headers, "Channel1"));
+  if (actionHeader(headers, "Channel1") === "" || actionHeader(headers, "Channel2") === "") {
+    return replyError(session, headers, "Missing channel parameter in request");
+  }
+  const one = deps.channels.byPrefix(actionHeader(headers, "Channel1"));
   if (one === undefined) {
     return replyError(session, headers, `Channel1 does not exist: ${actionHeader(headers, "Channel1")}`);
   }
-  const two = deps.channels.get(actionHeader(headers, "Channel2"));
+  const two = deps.channels.byPrefix(actionHeader(headers, "Channel2"));
   if (two === undefined) {
     return replyError(session, headers, `Channel2 does not exist: ${actionHeader(headers, "Channel2")}`);
   }

@@ -23,7 +23,7 @@ export type ParsedOriginate =
   | { readonly ok: false; readonly message: string; readonly unsupported?: string };
 
 // sscanf("%30d"): leading blanks, an optional sign, digits; the rest ignored.
-const scanInteger = (value: string) => {
+export const scanInteger = (value: string) => {
   const match = /^\s*([+-]?\d+)/.exec(value);
   return match ? Number(match[1]) : undefined;
 };
