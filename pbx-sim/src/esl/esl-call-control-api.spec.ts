@@ -60,10 +60,12 @@ describe("ESL simulator: call-control api commands", () => {
       const nobody = "00000000-0000-4000-8000-000000000000";
       assert.equal(await api(client, `uuid_kill ${nobody}`), "-ERR No such channel!\n");
       assert.equal(await api(client, `uuid_transfer ${nobody} -bleg 1002 XML default`), "-ERR No such channel!\n");
-      assert.equal(await api(client, `uuid_hold ${nobody}`), "-ERR Operation failed\n");
-      assert.equal(await api(client, `uuid_send_dtmf ${nobody} 12`), "-ERR no such session\n");
-      // mod_commands ignores switch_ivr_broadcast's status.
-      assert.equal(await api(client, `uuid_broadcast ${nobody} att_xfer::user/1003 aleg`), "+OK Message sent\n");
+      // switch_ivr_hold_uuid / switch_ivr_unhold_uuid answer success when no session has the uuid.
+      assert.equal(await api(client, `uuid_hold ${nobody}`), "+OK Success\n");
+      assert.equal(await api(client, `uuid_hold off ${nobody}`), "+OK Success\n");
+      assert.equal(await api(client, "uuid_hold"), "-USAGE: [off|toggle] <uuid> [<display>]\n-ERR Operation failed\n");
+      assert.equal(await api(client, `uuid_send_dtmf ${nobody} 12`), "-ERR Cannot locate session!\n");
+      assert.equal(await api(client, `uuid_broadcast ${nobody} att_xfer::user/1003 aleg`), "-ERR invalid uuid\n");
       assert.equal(await api(client, "uuid_kill"), "-USAGE: <uuid> [cause]\n");
       assert.equal(
         await api(client, `originate {originate_timeout=20}user/1099 &eavesdrop(${nobody})`),
@@ -79,18 +81,28 @@ describe("ESL simulator: call-control api commands", () => {
       assert.equal(await api(client, `uuid_hold off ${caller}`), "-ERR Operation failed\n");
       assert.equal(await api(client, `uuid_hold ${caller}`), "+OK Success\n");
       await until(() => named(client.events(), "CHANNEL_HOLD", caller)[0], "CHANNEL_HOLD");
+      // switch_ivr_hold: "Call is already on hold".
+      assert.equal(await api(client, `uuid_hold ${caller}`), "-ERR Operation failed\n");
       assert.equal(
         eventHeader(named(client.events(), "CHANNEL_HOLD", caller)[0] ?? { headers: [] }, "Channel-Call-State"),
         "HELD",
       );
       assert.equal(await api(client, `uuid_hold off ${caller}`), "+OK Success\n");
       await until(() => named(client.events(), "CHANNEL_UNHOLD", caller)[0], "CHANNEL_UNHOLD");
-      assert.equal(await api(client, `uuid_send_dtmf ${agent} 12#`), "+OK Success\n");
+      assert.equal(await api(client, `uuid_send_dtmf ${agent} 12#`), `+OK ${agent} sent DTMF 12#.\n`);
       // answer_uepoch is set at hangup only; the answer time is in the channel's data.
       assert.equal(await api(client, `uuid_getvar ${agent} answer_uepoch`), "_undef_");
       const dump = JSON.parse(await api(client, `uuid_dump ${agent} json`)) as Record<string, string>;
       assert.match(dump["Caller-Channel-Answered-Time"] ?? "", /^\d{16}$/);
       assert.equal(dump["Unique-ID"], agent);
+      // uuid_dump_function's own CHANNEL_DATA event.
+      assert.equal(dump["Event-Name"], "CHANNEL_DATA");
+      assert.equal(dump["Event-Calling-Function"], "uuid_dump_function");
+      // txt (the default): switch_event_serialize with URL-encoded values, ending in a blank line.
+      const text = await api(client, `uuid_dump ${agent}`);
+      assert.match(text, /^Event-Name: CHANNEL_DATA\n/);
+      assert.match(text, /\nChannel-Name: sofia\/internal\/1001%40/);
+      assert.match(text, /\n\n$/);
       const shown = JSON.parse(await api(client, "show channels as json")) as { rows: Record<string, string>[] };
       assert.deepEqual(
         shown.rows.map((row) => row.call_uuid),

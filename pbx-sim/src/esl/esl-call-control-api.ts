@@ -1,18 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@callmesh/platform/logging.js";
+import { channelEvent, type EventSource } from "./esl-channel-event.js";
 import type { ApiResult } from "./esl-commands.js";
 import type { EslControlledCalls } from "./esl-controlled-calls.js";
-import { type EslEvent, eventHeader, serializeJsonEvent } from "./esl-event.js";
+import { type EslEvent, eventHeader, serializeJsonEvent, serializePlainEvent } from "./esl-event.js";
 import type { EslJoinedCalls } from "./esl-joined-calls.js";
 import { parseOriginateVariables } from "./esl-originate-request.js";
 import type { EslExtensionBehaviour } from "./esl-simulated-calls.js";
 
 /**
- * The call-control api commands of FreeSWITCH 1.10 (mod_commands.c), answered with its texts:
- * `+OK` (uuid_kill, uuid_transfer: fs-real-14n, 21u), `+OK Message sent` (uuid_broadcast, always,
- * as its return status is ignored: fs-real-15o), `+OK Success` / `-ERR Operation failed`
- * (uuid_hold), `+OK Success` (uuid_send_dtmf), and for a uuid no channel has `-ERR No such
- * channel!` (uuid_kill, uuid_transfer) or `-ERR no such session` (uuid_send_dtmf).
+ * The call-control api commands of FreeSWITCH 1.10, answered with the texts of its
+ * mod_commands.c (checked against v1.10.12): `+OK` / `-ERR No such channel!` (kill_function,
+ * transfer_function; fs-real-14n, 21u show the `+OK`), `+OK Message sent` / `-ERR invalid uuid`
+ * (uuid_broadcast_function; fs-real-15o), `+OK Success` / `-ERR Operation failed`
+ * (uuid_hold_function: switch_ivr_hold_uuid and switch_ivr_unhold_uuid succeed on a uuid no
+ * session has, and refuse a leg already held / not held), `+OK <uuid> sent DTMF <digits>.` /
+ * `-ERR Cannot locate session!` (uuid_send_dtmf_function), `-ERR No such channel!` (uuid_getvar,
+ * uuid_dump), each usage as `-USAGE: <syntax>`.
  *
  * What follows an accepted command: a call played with `playControlledCall` waits for its
  * recorded command (uuid_transfer 14n/21u, uuid_broadcast 15o, originate &eavesdrop 19s) and
@@ -36,6 +40,8 @@ type Job = { readonly jobUuid: string; readonly background: boolean };
 type ApiCommand = (argument: string | undefined, job: Job) => ApiResult | Promise<ApiResult>;
 
 const NO_SUCH_CHANNEL = "-ERR No such channel!\n";
+/** Where v1.10.12's uuid_dump_function creates its CHANNEL_DATA event. */
+const DUMP_SOURCE: EventSource = ["mod_commands.c", "uuid_dump_function", 6468];
 const words = (argument: string | undefined) => (argument ?? "").split(" ").filter((word) => word !== "");
 const ok = (output: string): ApiResult => ({ output });
 
@@ -99,21 +105,27 @@ export function createEslCallControlApi(deps: EslCallControlApiDeps): Readonly<R
       if (uuid === undefined || path === undefined) return ok("-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n");
       const played = proceeded("uuid_broadcast", uuid, argument ?? "", job, "+OK Message sent\n");
       if (played !== undefined) return played;
-      // mod_commands ignores switch_ivr_broadcast's status: even an unknown uuid is "+OK Message sent".
-      if (deps.channelExists(uuid)) {
-        deps.logger.warn({ path }, "simulator plays no events for this uuid_broadcast (no capture of this call)");
-      }
+      // uuid_broadcast_function: switch_ivr_broadcast fails when it cannot locate the session.
+      if (!deps.channelExists(uuid)) return ok("-ERR invalid uuid\n");
+      deps.logger.warn({ path }, "simulator plays no events for this uuid_broadcast (no capture of this call)");
       return ok("+OK Message sent\n");
     },
 
     async uuid_hold(argument) {
       const args = words(argument);
-      const off = args[0] === "off";
-      const uuid = off || args[0] === "toggle" ? args[1] : args[0];
-      if (uuid === undefined) return ok("-USAGE: [off|toggle] <uuid> [<display>]\n");
-      if (!deps.channelExists(uuid)) return ok("-ERR Operation failed\n");
+      const mode = args[0]?.toLowerCase();
+      const off = mode === "off";
+      const toggle = mode === "toggle";
+      const uuid = off || toggle ? args[1] : args[0];
+      // uuid_hold_function writes its usage, then the status it never set.
+      if (args.length === 0) return ok("-USAGE: [off|toggle] <uuid> [<display>]\n-ERR Operation failed\n");
+      // switch_ivr_hold_uuid / switch_ivr_unhold_uuid: a uuid no session has (or none) is a success.
+      if (uuid === undefined || !deps.channelExists(uuid)) return ok("+OK Success\n");
       // Modeled on fs-real-18r, whose hold came from the phone: the same CHANNEL_HOLD/UNHOLD, fired by uuid_hold.
-      const done = await deps.controlled.hold(uuid, !off);
+      // switch_ivr_hold_toggle_uuid holds a leg that is not held, else unholds it.
+      const done = toggle
+        ? (await deps.controlled.hold(uuid, true)) || (await deps.controlled.hold(uuid, false))
+        : await deps.controlled.hold(uuid, !off);
       return ok(done ? "+OK Success\n" : "-ERR Operation failed\n");
     },
 
@@ -131,17 +143,22 @@ export function createEslCallControlApi(deps: EslCallControlApiDeps): Readonly<R
       if (uuid === undefined) return ok("-USAGE: <uuid> [format]\n");
       const last = deps.lastEvent(uuid);
       if (last === undefined || !deps.channelExists(uuid)) return ok(NO_SUCH_CHANNEL);
-      // Modeled: switch_channel_event_set_data's headers (the channel's, no Event-* stamp) of its last event.
-      const data = { headers: last.headers.filter(([key]) => !/^(Event-|Core-UUID|FreeSWITCH-)/.test(key)) };
-      if (format === "json") return ok(serializeJsonEvent(data));
-      return ok(data.headers.map(([key, value]) => `${key}: ${value}\n`).join(""));
+      // uuid_dump_function serializes a CHANNEL_DATA event it creates (stamped as fired from there)
+      // with switch_channel_event_set_data; modeled: that data is the channel's last event's, and
+      // Event-Sequence stays that event's.
+      const { event } = channelEvent(last, "CHANNEL_DATA", [], DUMP_SOURCE);
+      if (format.toLowerCase() === "json") return ok(serializeJsonEvent(event));
+      // switch_event_serialize: URL-encoded values, except for `plain`, whose values are bracketed.
+      if (format.toLowerCase() !== "plain") return ok(serializePlainEvent(event));
+      return ok(`${event.headers.map(([key, value]) => `${key}: [${value}]\n`).join("")}\n`);
     },
 
     uuid_send_dtmf(argument) {
       const [uuid, digits] = words(argument);
       if (uuid === undefined || digits === undefined) return ok("-USAGE: <uuid> <dtmf_data>\n");
+      if (!deps.channelExists(uuid)) return ok("-ERR Cannot locate session!\n");
       // The simulated phones hear nothing: the digits are accepted, no DTMF event is fired.
-      return ok(deps.channelExists(uuid) ? "+OK Success\n" : "-ERR no such session\n");
+      return ok(`+OK ${uuid} sent DTMF ${digits}.\n`);
     },
   };
 }

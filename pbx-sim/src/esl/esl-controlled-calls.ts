@@ -279,7 +279,10 @@ export function createEslControlledCalls(deps: EslControlledCallsDeps): EslContr
 
   async function hold(uuid: string, on: boolean): Promise<boolean> {
     const last = deps.channels.lastEvent(uuid);
-    if (last === undefined || (!on && !held.has(uuid))) return false;
+    if (last === undefined) return false;
+    // switch_ivr.c switch_ivr_hold / switch_ivr_unhold refuse a leg already held / not held (its callstate).
+    const isHeld = held.has(uuid) || eventHeader(last, "Channel-Call-State") === "HELD";
+    if (on === isHeld) return false;
     if (on) held.add(uuid);
     else held.delete(uuid);
     const name = on ? "CHANNEL_HOLD" : "CHANNEL_UNHOLD";
