@@ -114,6 +114,10 @@ describe("ESL call control on a call the tracker rebuilt from a real capture", (
     const outcome = await run(deps, ctl("transfer", { callId, destination: "1003", mode: TransferMode.ATTENDED }));
     assert.equal(outcome.status, CommandStatus.OK);
     assert.deepEqual(sent, [`api uuid_broadcast ${agent} att_xfer::user/1003 aleg`]);
+    // uuid_broadcast_function: a leg gone meanwhile.
+    const gone = fake(tracker, { uuid_broadcast: "-ERR invalid uuid\n" });
+    const refused = await run(gone.deps, ctl("transfer", { callId, destination: "1003", mode: TransferMode.ATTENDED }));
+    assert.equal(refused.status, CommandStatus.CALL_NOT_FOUND, refused.message);
   });
 
   it("hangup kills every live leg, or the party's; a gone leg is CALL_NOT_FOUND", async () => {
@@ -176,7 +180,8 @@ describe("ESL call control on a call the tracker rebuilt from a real capture", (
   });
 
   it("send_dtmf goes to the other party's leg; conference moves both legs with -both", async () => {
-    const { deps, sent } = fake(tracker, { uuid_send_dtmf: "+OK Success\n" });
+    // uuid_send_dtmf_function's success text.
+    const { deps, sent } = fake(tracker, { uuid_send_dtmf: `+OK ${caller} sent DTMF 12#.\n` });
     assert.equal((await run(deps, ctl("sendDtmf", { callId, digits: "12#" }))).status, CommandStatus.OK);
     assert.equal((await run(deps, ctl("sendDtmf", { callId, digits: "1;x" }))).status, CommandStatus.PBX_REFUSED);
     assert.equal((await run(deps, ctl("addToConference", { callId, room: "sales" }))).status, CommandStatus.OK);
