@@ -355,7 +355,7 @@ describe("ami-simulator call-control actions", () => {
   );
 
   it(
-    "Redirect of both parties into a room plays ConfBridgeJoin; their hangup leaves the room (modeled)",
+    "Redirect of both parties into a room plays ConfbridgeJoin; their hangup leaves the room (modeled)",
     TEST,
     async () => {
       await withClient(async (simulator, client) => {
@@ -375,12 +375,12 @@ describe("ami-simulator call-control actions", () => {
         ]);
         assert.equal(blockValue(await client.response("c"), "Message"), "Dual Redirect successful");
         await client.waitFor(
-          (block) => isEvent("ConfBridgeJoin")(block) && blockValue(block, "Channel") === extension,
+          (block) => isEvent("ConfbridgeJoin")(block) && blockValue(block, "Channel") === extension,
           {
             from,
           },
         );
-        const joins = client.blocks.slice(from).filter(isEvent("ConfBridgeJoin"));
+        const joins = client.blocks.slice(from).filter(isEvent("ConfbridgeJoin"));
         assert.deepEqual(
           joins.map((block) => [
             blockValue(block, "Channel"),
@@ -406,8 +406,8 @@ describe("ami-simulator call-control actions", () => {
         });
         const tail = client.blocks.slice(from).map((block) => blockValue(block, "Event"));
         assert.deepEqual(
-          tail.filter((name) => name === "ConfBridgeLeave" || name === "ConfBridgeEnd" || name === "Hangup"),
-          ["ConfBridgeLeave", "Hangup", "ConfBridgeLeave", "ConfBridgeEnd", "Hangup"],
+          tail.filter((name) => name === "ConfbridgeLeave" || name === "ConfbridgeEnd" || name === "Hangup"),
+          ["ConfbridgeLeave", "Hangup", "ConfbridgeLeave", "ConfbridgeEnd", "Hangup"],
         );
       });
     },

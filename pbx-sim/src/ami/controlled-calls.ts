@@ -233,7 +233,7 @@ export function createControlledCalls(deps: ControlledCallsDeps): ControlledCall
     if (free?.free) free.end();
   }
 
-  /** A conference member's ConfBridgeLeave (and the room's end) before its Hangup. */
+  /** A conference member's ConfbridgeLeave (and the room's end) before its Hangup. */
   function leaveRoom(channel: LiveChannel): RenderedEvent[] {
     const member = rooms.get(channel.name);
     if (member === undefined) return [];

@@ -119,12 +119,12 @@ describe("redirect-model", () => {
         "BridgeDestroy",
         "Newexten",
         "BridgeCreate",
-        "ConfBridgeStart",
+        "ConfbridgeStart",
         "BridgeEnter",
-        "ConfBridgeJoin",
+        "ConfbridgeJoin",
         "Newexten",
         "BridgeEnter",
-        "ConfBridgeJoin",
+        "ConfbridgeJoin",
       ],
     );
     const join = events[7];
@@ -148,7 +148,7 @@ describe("redirect-model", () => {
     const leaving = conferenceLeaveEvents(one, "sales-weekly", room, 0, nowUs);
     assert.deepEqual(
       leaving.map((event) => event.event),
-      ["ConfBridgeLeave", "BridgeLeave", "ConfBridgeEnd", "BridgeDestroy"],
+      ["ConfbridgeLeave", "BridgeLeave", "ConfbridgeEnd", "BridgeDestroy"],
     );
   });
 });

@@ -163,8 +163,10 @@ export const conferenceBridge = (id: string, room: string): BridgeBlock => ({
  * A Redirect (and its ExtraChannel) into `<room>@<conference context>`, whose dialplan runs
  * ConfBridge(room) (modeled: no capture has a ConfBridge): the channels leave their bridge (a
  * partner left behind is hung up), run ConfBridge, and join the room's bridge: BridgeCreate and
- * ConfBridgeStart for a new room, then per channel BridgeEnter and ConfBridgeJoin (app_confbridge's
- * `Conference`, the bridge block, the channel block, `Admin`, `Muted`).
+ * ConfbridgeStart for a new room, then per channel BridgeEnter and ConfbridgeJoin. The event names
+ * (lower-case b) and their fields (`Conference`, the bridge block, the channel block, `Admin`,
+ * `Muted` on a join, `Admin` on a leave) are as apps/confbridge/confbridge_manager.c
+ * confbridge_publish_manager_event writes them; their order among the bridge events is modeled.
  */
 export function conferenceEvents(options: {
   readonly moved: readonly LiveChannel[];
@@ -198,12 +200,12 @@ export function conferenceEvents(options: {
     );
     if (members === 0) {
       events.push(bridgeEvent("BridgeCreate", next(), bridge, 0));
-      events.push(amiEvent("ConfBridgeStart", next(), [["Conference", room], ...bridgeBlockOf(bridge, 0)]));
+      events.push(amiEvent("ConfbridgeStart", next(), [["Conference", room], ...bridgeBlockOf(bridge, 0)]));
     }
     members++;
     events.push(bridgeEvent("BridgeEnter", next(), bridge, members, moved));
     events.push(
-      amiEvent("ConfBridgeJoin", next(), [
+      amiEvent("ConfbridgeJoin", next(), [
         ["Conference", room],
         ...bridgeBlockOf(bridge, members),
         ...channelBlockOf(moved),
@@ -216,8 +218,8 @@ export function conferenceEvents(options: {
 }
 
 /**
- * A conference member hanging up (modeled on app_confbridge): ConfBridgeLeave, BridgeLeave, and
- * ConfBridgeEnd with the room's BridgeDestroy when it was the last; its Hangup follows.
+ * A conference member hanging up (modeled on app_confbridge): ConfbridgeLeave, BridgeLeave, and
+ * ConfbridgeEnd with the room's BridgeDestroy when it was the last; its Hangup follows.
  */
 export function conferenceLeaveEvents(
   channel: LiveChannel,
@@ -228,7 +230,7 @@ export function conferenceLeaveEvents(
 ): RenderedEvent[] {
   const next = clock(atUs);
   const events = [
-    amiEvent("ConfBridgeLeave", next(), [
+    amiEvent("ConfbridgeLeave", next(), [
       ["Conference", room],
       ...bridgeBlockOf(bridge, remaining + 1),
       ...channelBlockOf(channel),
@@ -237,7 +239,7 @@ export function conferenceLeaveEvents(
     bridgeEvent("BridgeLeave", next(), bridge, remaining, channel),
   ];
   if (remaining === 0) {
-    events.push(amiEvent("ConfBridgeEnd", next(), [["Conference", room], ...bridgeBlockOf(bridge, 0)]));
+    events.push(amiEvent("ConfbridgeEnd", next(), [["Conference", room], ...bridgeBlockOf(bridge, 0)]));
     events.push(bridgeEvent("BridgeDestroy", next(), bridge, 0));
   }
   return events;
