@@ -96,6 +96,15 @@ describe("ami-simulator call-control actions", () => {
           ],
           "Channel1 does not exist: PJSIP/a-1",
         ],
+        [
+          "Getvar",
+          [
+            ["Channel", "PJSIP/1001-00000099"],
+            ["Variable", "CALLMESH_CALL_ID"],
+          ],
+          "No such channel",
+        ],
+        ["Getvar", [["Channel", "PJSIP/1001-00000099"]], "No variable specified"],
         // main/features.c action_bridge checks both names are given before looking either up.
         ["Bridge", [["Channel1", "PJSIP/a-1"]], "Missing channel parameter in request"],
         // main/manager.c action_redirect: a priority below 1 is invalid; ExtraContext needs the rest.
@@ -191,7 +200,24 @@ describe("ami-simulator call-control actions", () => {
     TEST,
     async () => {
       await withClient(async (simulator, client) => {
-        const { call } = await upAndWaiting(simulator, client, "spy");
+        const { call, extension } = await upAndWaiting(simulator, client, "spy");
+        // Getvar reads what the channel's VarSet events set (manager.c action_getvar's answer).
+        const varSet = client.blocks.findLast(
+          (block) => isEvent("VarSet")(block) && blockValue(block, "Channel") === extension,
+        );
+        const variable = blockValue(varSet ?? [], "Variable") ?? "";
+        client.sendAction([
+          ["Action", "Getvar"],
+          ["ActionID", "gv"],
+          ["Channel", extension],
+          ["Variable", variable],
+        ]);
+        assert.deepEqual(lines(await client.response("gv")), [
+          "Response: Success",
+          "ActionID: gv",
+          `Variable: ${variable}`,
+          `Value: ${blockValue(varSet ?? [], "Value")}`,
+        ]);
         client.sendAction([
           ["Action", "Originate"],
           ["ActionID", "spy-7"],

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@callmesh/platform/logging.js";
 import { type ExtensionRegistration, extensionName } from "../shared/extension-directory.js";
-import { formatAck, formatError } from "./ami-response.js";
+import { formatAck, formatError, formatResponse } from "./ami-response.js";
 import type { AmiSession, MessageOutcome } from "./ami-session.js";
 import type { CallIdentities } from "./call-identities.js";
 import type { ChannelTable, LiveChannel } from "./channel-table.js";
@@ -234,6 +234,30 @@ const playDtmf: CallActionHandler = async (session, headers, deps) => {
 };
 
 /**
+ * main/manager.c action_getvar: the variable is required, a named channel must exist (by name or
+ * Uniqueid, as ast_channel_get_by_name finds it), and the answer is `Variable` and `Value` after
+ * `Response: Success`, an unset variable's value empty. Modeled: the values are those the channel's
+ * VarSet events set (no dialplan functions, no built-in or global variables: those read empty).
+ */
+const getvar: CallActionHandler = async (session, headers, deps) => {
+  const variable = actionHeader(headers, "Variable");
+  if (variable === "") return replyError(session, headers, "No variable specified");
+  const name = actionHeader(headers, "Channel");
+  const channel =
+    name === "" ? undefined : (deps.channels.get(name) ?? deps.channels.all().find((one) => one.uniqueid === name));
+  if (name !== "" && channel === undefined) return replyError(session, headers, "No such channel");
+  await session.write(
+    formatResponse(
+      "Success",
+      actionHeader(headers, "ActionID"),
+      ["Variable", variable],
+      ["Value", channel?.variables.get(variable) ?? ""],
+    ),
+  );
+  return "keep";
+};
+
+/**
  * An Originate running an application (Asterisk queues it whatever the application finds).
  * ChanSpy on the device of a call waiting for it plays ast-real-19s on; otherwise nothing is played.
  */
@@ -280,4 +304,5 @@ export const CALL_ACTION_HANDLERS: ReadonlyMap<string, CallActionHandler> = new 
   ["redirect", redirect],
   ["bridge", bridge],
   ["playdtmf", playDtmf],
+  ["getvar", getvar],
 ]);

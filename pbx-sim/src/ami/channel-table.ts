@@ -32,6 +32,8 @@ export interface LiveChannel {
   readonly applicationData: string;
   /** The bridge it is in (BridgeEnter, until BridgeLeave); "" when none. */
   readonly bridgeId: string;
+  /** The channel variables its VarSet events set, by name (what Getvar reads). */
+  readonly variables: ReadonlyMap<string, string>;
 }
 
 /** A bridge as manager_bridges.c prints it (14n's Dial bridge: basic, simple_bridge, no creator or name). */
@@ -101,6 +103,9 @@ export function createChannelTable(): ChannelTable {
       if (event.event === "BridgeEnter") bridgeId = field(event, "BridgeUniqueid") ?? "";
       if (event.event === "BridgeLeave") bridgeId = "";
       const newexten = event.event === "Newexten";
+      const variables = new Map(known?.variables);
+      const variable = event.event === "VarSet" ? field(event, "Variable") : undefined;
+      if (variable !== undefined) variables.set(variable, field(event, "Value") ?? "");
       channels.set(name, {
         name,
         uniqueid,
@@ -110,6 +115,7 @@ export function createChannelTable(): ChannelTable {
         application: newexten ? (field(event, "Application") ?? "") : (known?.application ?? ""),
         applicationData: newexten ? (field(event, "AppData") ?? "") : (known?.applicationData ?? ""),
         bridgeId,
+        variables,
       });
     },
     get: (name) => channels.get(name),

@@ -69,6 +69,7 @@ export function freshChannel(fields: {
     application: "",
     applicationData: "",
     bridgeId: "",
+    variables: new Map(),
   };
 }
 
