@@ -105,6 +105,15 @@ describe("ami-simulator call-control actions", () => {
           "No such channel",
         ],
         ["Getvar", [["Channel", "PJSIP/1001-00000099"]], "No variable specified"],
+        [
+          "Originate",
+          [
+            ["Channel", "Local/1005@from-internal"],
+            ["Application", "ChanSpy"],
+            ["Timeout", "soon"],
+          ],
+          "Invalid timeout",
+        ],
         // main/features.c action_bridge checks both names are given before looking either up.
         ["Bridge", [["Channel1", "PJSIP/a-1"]], "Missing channel parameter in request"],
         // main/manager.c action_redirect: a priority below 1 is invalid; ExtraContext needs the rest.

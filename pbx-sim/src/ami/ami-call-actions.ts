@@ -268,6 +268,11 @@ export async function originateApplication(
 ): Promise<MessageOutcome> {
   const channelName = actionHeader(headers, "Channel");
   if (channelName === "") return replyError(session, headers, "Channel not specified");
+  // main/manager.c action_originate checks Priority and Timeout (when given) before the channel.
+  const priority = actionHeader(headers, "Priority");
+  if (priority !== "" && scanInteger(priority) === undefined) return replyError(session, headers, "Invalid priority");
+  const timeout = actionHeader(headers, "Timeout");
+  if (timeout !== "" && scanInteger(timeout) === undefined) return replyError(session, headers, "Invalid timeout");
   if (!channelName.includes("/")) return replyError(session, headers, "Invalid channel");
   const application = actionHeader(headers, "Application");
   const spied = application.toLowerCase() === "chanspy" ? (actionHeader(headers, "Data").split(",")[0] ?? "") : "";
