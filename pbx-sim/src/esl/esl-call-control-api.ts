@@ -180,10 +180,12 @@ export async function joiningOriginate(
   if (match === null) return undefined;
   const [, braces = "", extension = "", , application = "", target = ""] = match;
   const behaviour = Object.hasOwn(deps.extensions, extension) ? deps.extensions[extension] : undefined;
+  // originate_function writes `-ERR <cause>`: mod_dptools user_outgoing_channel's SUBSCRIBER_ABSENT for
+  // no such user, mod_sofia's USER_NOT_REGISTERED for no contact, the phone's 486 USER_BUSY.
   if (behaviour === undefined) return ok("-ERR SUBSCRIBER_ABSENT\n");
   if (behaviour === "unregistered") return ok("-ERR USER_NOT_REGISTERED\n");
   if (behaviour === "busy") return ok("-ERR USER_BUSY\n");
-  // Modeled: the ring to originate_timeout is not played.
+  // As fs-real-17q's originate_timeout; modeled: the ring to originate_timeout is not played.
   if (behaviour === "no-answer") return ok("-ERR NO_ANSWER\n");
   const waiting = application === "eavesdrop" ? deps.controlled.awaiting("originate", target) : undefined;
   if (waiting !== undefined) {
