@@ -215,10 +215,11 @@ describe("ami-simulator call-control actions", () => {
           (block) => isEvent("VarSet")(block) && blockValue(block, "Channel") === extension,
         );
         const variable = blockValue(varSet ?? [], "Variable") ?? "";
+        // By Uniqueid too, as ast_channel_get_by_name finds a channel.
         client.sendAction([
           ["Action", "Getvar"],
           ["ActionID", "gv"],
-          ["Channel", extension],
+          ["Channel", blockValue(varSet ?? [], "Uniqueid") ?? ""],
           ["Variable", variable],
         ]);
         assert.deepEqual(lines(await client.response("gv")), [

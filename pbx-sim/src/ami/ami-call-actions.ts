@@ -235,16 +235,15 @@ const playDtmf: CallActionHandler = async (session, headers, deps) => {
 
 /**
  * main/manager.c action_getvar: the variable is required, a named channel must exist (by name or
- * Uniqueid, as ast_channel_get_by_name finds it), and the answer is `Variable` and `Value` after
- * `Response: Success`, an unset variable's value empty. Modeled: the values are those the channel's
- * VarSet events set (no dialplan functions, no built-in or global variables: those read empty).
+ * Uniqueid), and the answer is `Variable` and `Value` after `Response: Success`, an unset
+ * variable's value empty. Modeled: the values are those the channel's VarSet events set (no
+ * dialplan functions, no built-in or global variables: those read empty).
  */
 const getvar: CallActionHandler = async (session, headers, deps) => {
   const variable = actionHeader(headers, "Variable");
   if (variable === "") return replyError(session, headers, "No variable specified");
   const name = actionHeader(headers, "Channel");
-  const channel =
-    name === "" ? undefined : (deps.channels.get(name) ?? deps.channels.all().find((one) => one.uniqueid === name));
+  const channel = name === "" ? undefined : deps.channels.get(name);
   if (name !== "" && channel === undefined) return replyError(session, headers, "No such channel");
   await session.write(
     formatResponse(

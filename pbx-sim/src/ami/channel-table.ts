@@ -53,9 +53,12 @@ export interface BridgeBlock {
  */
 export interface ChannelTable {
   observe(event: RenderedEvent): void;
-  /** A live channel by its exact name, as ast_channel_get_by_name finds it. */
+  /** A live channel by its name (any case) or its Uniqueid, as ast_channel_get_by_name finds it. */
   get(name: string): LiveChannel | undefined;
-  /** The first live channel whose name starts with `prefix` (case-insensitive), as ChanSpy's prefix does. */
+  /**
+   * The first live channel whose name starts with `prefix` (case-insensitive), as ChanSpy's prefix
+   * and ast_channel_get_by_name_prefix (the Bridge action) find it; the latter then tries a Uniqueid.
+   */
   byPrefix(prefix: string): LiveChannel | undefined;
   /** The live channels of one call (Linkedid), oldest first. */
   ofCall(linkedid: string): LiveChannel[];
@@ -69,6 +72,7 @@ export interface ChannelTable {
 
 export function createChannelTable(): ChannelTable {
   const channels = new Map<string, LiveChannel>();
+  const byUniqueid = (uniqueid: string) => [...channels.values()].find((channel) => channel.uniqueid === uniqueid);
   const bridges = new Map<string, BridgeBlock>();
   const field = (event: RenderedEvent, key: string) => event.lines.find(([name]) => name === key)?.[1];
   return {
@@ -118,11 +122,19 @@ export function createChannelTable(): ChannelTable {
         variables,
       });
     },
-    get: (name) => channels.get(name),
+    // main/channelstorage_ao2_legacy.c get_by_name_prefix: the name without regard to case, else a Uniqueid.
+    get(name) {
+      const exact = channels.get(name);
+      if (exact !== undefined || name === "") return exact;
+      const wanted = name.toLowerCase();
+      for (const channel of channels.values()) if (channel.name.toLowerCase() === wanted) return channel;
+      return byUniqueid(name);
+    },
     byPrefix(prefix) {
+      if (prefix === "") return undefined;
       const wanted = prefix.toLowerCase();
       for (const channel of channels.values()) if (channel.name.toLowerCase().startsWith(wanted)) return channel;
-      return undefined;
+      return byUniqueid(prefix);
     },
     ofCall: (linkedid) => [...channels.values()].filter((channel) => channel.linkedid === linkedid),
     remove: (name) => {
