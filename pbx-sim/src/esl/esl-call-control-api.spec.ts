@@ -2,42 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createLogger } from "@callmesh/platform/logging.js";
 import { frameHeader } from "./esl-capture-file.js";
-import { type EslEvent, eventHeader, eventName } from "./esl-event.js";
-import { type EslSimulator, startEslSimulator } from "./esl-simulator.js";
-import { connectEslTestClient, type EslTestClient } from "./esl-test-client.js";
+import { api, named, until, withSubscribedSimulator } from "./esl-control-harness.js";
+import { eventHeader, eventName } from "./esl-event.js";
+import type { EslSimulator } from "./esl-simulator.js";
+import type { EslTestClient } from "./esl-test-client.js";
 
 const TEST = { timeout: 10_000 };
 const logger = createLogger("pbx-sim-test", "silent");
 
-async function withSimulator(run: (simulator: EslSimulator, client: EslTestClient) => Promise<void>) {
-  const simulator = await startEslSimulator({ timeScale: 0.02, heartbeatIntervalMs: 0, logger });
-  const client = await connectEslTestClient(simulator.port);
-  try {
-    await client.command("auth ClueCon");
-    await client.command("event plain ALL");
-    await run(simulator, client);
-  } finally {
-    client.close();
-    await simulator.close();
-  }
-}
-
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** The api/response body of `api <command>`. */
-async function api(client: EslTestClient, command: string): Promise<string> {
-  const frame = await client.command(`api ${command}`);
-  assert.equal(frameHeader(frame, "Content-Type"), "api/response");
-  return frame.body;
-}
+const withSimulator = (run: (simulator: EslSimulator, client: EslTestClient) => Promise<void>) =>
+  withSubscribedSimulator(logger, run);
 
 /** The live legs of the played call once 1001 answered: the caller's and 1001's uuids. */
 async function answeredLegs(simulator: EslSimulator) {
@@ -48,11 +22,6 @@ async function answeredLegs(simulator: EslSimulator) {
     return agent && caller ? { agent: agent.uuid, caller: caller.uuid } : undefined;
   }, "1001 answered");
 }
-
-const named = (events: EslEvent[], name: string, uuid?: string) =>
-  events.filter(
-    (event) => eventName(event) === name && (uuid === undefined || eventHeader(event, "Unique-ID") === uuid),
-  );
 
 describe("ESL simulator: call-control api commands", () => {
   it("refuses unknown uuids with FreeSWITCH 1.10's texts", TEST, async () => {
