@@ -12,6 +12,7 @@ import { type CallEvent, CallEventKind } from "@callmesh/gen/callmesh/events/v1/
 import type { Cdr } from "@callmesh/gen/callmesh/events/v1/cdr_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput, ControlAction } from "../../ports/pbx-driver.js";
+import { until } from "../../test-gateway.js";
 import { type EslCallControlDeps, runEslCallControl } from "./esl-call-control.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
 import { readEslCapture } from "./esl-capture-fixture.js";
@@ -378,14 +379,6 @@ describe("ESL supervision sessions by spy_call_id", () => {
     cleanups = [];
   });
 
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!condition()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
   async function boot(): Promise<{ server: EslTestServer; driver: EslDriver; events: CallEvent[]; cdrs: Cdr[] }> {
     const capture = capture19s();
     const server = await EslTestServer.start({
@@ -414,7 +407,7 @@ describe("ESL supervision sessions by spy_call_id", () => {
     });
     driver.start();
     cleanups.push(() => driver.stop());
-    await until(() => events.some((event) => event.kind === CallEventKind.ANSWERED), "the caller answered by 1001");
+    await until("the caller answered by 1001", () => events.some((event) => event.kind === CallEventKind.ANSWERED));
     return { server, driver, events, cdrs };
   }
 
@@ -436,7 +429,7 @@ describe("ESL supervision sessions by spy_call_id", () => {
 
     const capture = capture19s();
     server.push(capture.spy);
-    await until(() => driver.stats.tracker.callsFolded === 1, "the supervisor's leg folded into the spied call");
+    await until("the supervisor's leg folded into the spied call", () => driver.stats.tracker.callsFolded === 1);
     const { calls } = await list(SPY_CALL_ID);
     assert.equal(calls.length, 1);
     assert.equal(calls[0]?.callId, SPY_CALL_ID);
@@ -467,7 +460,7 @@ describe("ESL supervision sessions by spy_call_id", () => {
     );
 
     server.push(capture.tail);
-    await until(() => cdrs.length === 1, "the customer call's Cdr");
+    await until("the customer call's Cdr", () => cdrs.length === 1);
     assert.equal((await list(SPY_CALL_ID)).outcome.status, CommandStatus.CALL_NOT_FOUND, "forgotten at its end");
     assert.equal((await driver.control(ctl("hangup", { callId: SPY_CALL_ID }))).status, CommandStatus.CALL_NOT_FOUND);
     assert.deepEqual([...new Set(events.map((event) => event.callId))], [callId], "the supervisor is in no event");

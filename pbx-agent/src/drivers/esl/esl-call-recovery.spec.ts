@@ -3,6 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { CallEventKind } from "@callmesh/gen/callmesh/events/v1/call_event_pb.js";
 import { createLogger } from "@callmesh/platform/logging.js";
 import type { CallOutput } from "../../ports/pbx-driver.js";
+import { until } from "../../test-gateway.js";
 import { answeredUsOfDump, type LiveChannel } from "./esl-call-recovery.js";
 import { snapshotEslCall } from "./esl-call-snapshot.js";
 import { createEslCallTracker, type EslCallTracker } from "./esl-call-tracker.js";
@@ -332,14 +333,6 @@ describe("ESL driver: a call answered while the session was down", () => {
     cleanups = [];
   });
 
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!condition()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
   it("takes the answer time from uuid_dump at the login: one ANSWERED, then HANGUP and a Cdr with the true talk time", async () => {
     const caller = "50b69298-8cff-477e-b3dc-ea92229f7f19";
     const agent = "d7f0f725-533f-4666-9371-bb0530284d20";
@@ -390,14 +383,14 @@ describe("ESL driver: a call answered while the session was down", () => {
     driver.onOutput((output) => outputs.push(output));
     driver.start();
     cleanups.push(() => driver.stop());
-    await until(() => events(outputs).some((event) => event.kind === CallEventKind.RINGING), "ringing");
+    await until("ringing", () => events(outputs).some((event) => event.kind === CallEventKind.RINGING));
     // 1001 answers while the session is down.
     options.afterLogin = undefined;
     options.channels = `${JSON.stringify({ row_count: rows.length, rows })}\n`;
     server.dropClients();
-    await until(() => events(outputs).some((event) => event.kind === CallEventKind.ANSWERED), "ANSWERED at the login");
+    await until("ANSWERED at the login", () => events(outputs).some((event) => event.kind === CallEventKind.ANSWERED));
     server.push(stream.subarray(hangupAt));
-    await until(() => cdrs(outputs).length === 1, "the Cdr");
+    await until("the Cdr", () => cdrs(outputs).length === 1);
     assert.deepEqual(
       events(outputs).map((event) => [event.sequence, CallEventKind[event.kind], event.extension]),
       [
