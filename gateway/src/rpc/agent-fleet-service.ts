@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { FleetHealth } from "../domain/fleet-health.js";
 import { requireScope, Scope } from "../domain/scopes.js";
 import type { TenantDirectory } from "../domain/tenant-directory.js";
-import { principalOf } from "./call-service.js";
+import { principalOf } from "./api-auth.js";
 
 /** callmesh.admin.v1.AgentFleetService: the tenant's agents and their health; needs `fleet:read`. */
 export function createAgentFleetService(deps: {

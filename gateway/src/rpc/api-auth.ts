@@ -1,4 +1,4 @@
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { GatewayError } from "../domain/errors.js";
 import type { ApiPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
 import type { Users } from "../domain/users.js";
@@ -7,6 +7,13 @@ import type { Users } from "../domain/users.js";
 export const apiPrincipalKey = createContextKey<ApiPrincipal | undefined>(undefined, {
   description: "CRM API principal",
 });
+
+/** The caller of a request that passed the auth interceptor. */
+export function principalOf(context: HandlerContext): ApiPrincipal {
+  const principal = context.values.get(apiPrincipalKey);
+  if (!principal) throw new GatewayError("unauthenticated", "missing_api_key", "send Authorization: Bearer <api key>");
+  return principal;
+}
 
 /** User tokens are told from API keys by their kind prefix (domain/credentials.ts). */
 const USER_TOKEN_PREFIX = "cmu_";

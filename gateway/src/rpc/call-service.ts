@@ -17,10 +17,9 @@ import { type CallService, SpyMode, TransferMode } from "@callmesh/gen/callmesh/
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { CallControl } from "../domain/call-control.js";
 import type { createClickToCall } from "../domain/click-to-call.js";
-import { GatewayError } from "../domain/errors.js";
 import { requireScope, Scope } from "../domain/scopes.js";
-import type { ApiPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
-import { apiPrincipalKey } from "./api-auth.js";
+import type { TenantDirectory } from "../domain/tenant-directory.js";
+import { principalOf } from "./api-auth.js";
 
 const transferModes: Record<TransferMode, AgentTransferMode> = {
   [TransferMode.UNSPECIFIED]: AgentTransferMode.BLIND,
@@ -136,10 +135,4 @@ export function createCallService(deps: {
       return { call: await deps.calls.getCall(tenant, callId) };
     },
   };
-}
-
-export function principalOf(context: HandlerContext): ApiPrincipal {
-  const principal = context.values.get(apiPrincipalKey);
-  if (!principal) throw new GatewayError("unauthenticated", "missing_api_key", "send Authorization: Bearer <api key>");
-  return principal;
 }

@@ -2,7 +2,7 @@ import { CdrService } from "@callmesh/gen/callmesh/crm/v1/cdr_service_pb.js";
 import { tenantIdHeader as tenantHeader } from "@callmesh/platform/internal-headers.js";
 import { type Client, createClient, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import type { TenantDirectory } from "../domain/tenant-directory.js";
-import { principalOf } from "./call-service.js";
+import { principalOf } from "./api-auth.js";
 
 /**
  * callmesh.crm.v1.CdrService at the edge: authorizes, then forwards to cdr-service over

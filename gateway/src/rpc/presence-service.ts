@@ -2,7 +2,7 @@ import type { PresenceService } from "@callmesh/gen/callmesh/crm/v1/presence_ser
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { PresenceUseCases } from "../domain/presence.js";
 import type { TenantDirectory } from "../domain/tenant-directory.js";
-import { principalOf } from "./call-service.js";
+import { principalOf } from "./api-auth.js";
 
 /**
  * callmesh.crm.v1.PresenceService. WatchPresence ends cleanly when the client goes away or

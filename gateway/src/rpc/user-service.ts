@@ -6,7 +6,7 @@ import { GatewayError } from "../domain/errors.js";
 import { requireHeld, requireScope, Scope } from "../domain/scopes.js";
 import type { ApiPrincipal, TenantDirectory } from "../domain/tenant-directory.js";
 import type { UserRecord, Users } from "../domain/users.js";
-import { principalOf } from "./call-service.js";
+import { principalOf } from "./api-auth.js";
 
 const DEFAULT_PAGE_SIZE = 100;
 
